@@ -1,0 +1,1 @@
+"""Harvest's wiring: settings, the ASGI app factory, the CLI and the adapters."""

@@ -1,0 +1,177 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+import models
+from harvest.adapters.mail import make_mailer
+from harvest.graphql_app import HarvestGraphQL
+from harvest.logs import configure_logging
+from harvest.middleware import RequestIdMiddleware
+from harvest.settings import Settings, load_settings
+from harvest.worker import Worker
+from models.db import Database
+from models.migrations import upgrade_async
+from resolvers.context import AppConfig
+from resolvers.errors import ServiceUnavailable
+from resolvers.ports import Services
+from rest_compat.errors import EXCEPTION_HANDLERS, error_response
+from rest_compat.routes import ROUTES
+from rest_compat.shim import build_routes
+from schema import build_schema
+from schema.context import ContextFactory
+from subscriptions.hub import Hub
+
+logger = logging.getLogger(__name__)
+
+assert models.metadata is not None  # every table registered before use
+
+
+def app_config(settings: Settings) -> AppConfig:
+    return AppConfig(
+        secret_key=settings.secret_key,
+        public_url=settings.public_url,
+        env=settings.env,
+        app_url=settings.app_url,
+        var_dir=settings.var_dir,
+        webhook_allow_private=settings.webhook_allow_private,
+    )
+
+
+class Parts:
+    """Everything one process holds, built once and shared by every request."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database(
+            settings.database_url, connect_timeout=settings.db_connect_timeout_seconds
+        )
+        self.hub = Hub(settings.redis_url)
+        self.services = Services(mailer=make_mailer(settings), publisher=self.hub)
+        self.config = app_config(settings)
+        self.contexts = ContextFactory(
+            db=self.db, services=self.services, config=self.config
+        )
+        self.schema = build_schema(production=settings.is_production)
+        self.worker = Worker(self.contexts)
+        self.redis: Any = None
+        if settings.redis_url:
+            import redis.asyncio as aioredis
+
+            self.redis = aioredis.from_url(
+                settings.redis_url, socket_connect_timeout=2, socket_timeout=2
+            )
+
+
+async def healthz(request: Request) -> Response:
+    return Response(b'{"status":"ok"}', media_type="application/json")
+
+
+async def readyz(request: Request) -> Response:
+    parts: Parts = request.app.state.parts
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.wait_for(parts.db.ping(), 5)
+        checks["database"] = "ok"
+    except Exception:
+        checks["database"] = "unreachable"
+    if parts.redis is not None:
+        try:
+            await asyncio.wait_for(parts.redis.ping(), 3)
+            checks["redis"] = "ok"
+        except Exception:
+            checks["redis"] = "unreachable"
+    if any(value != "ok" for value in checks.values()):
+        return error_response(
+            ServiceUnavailable(
+                "Not ready: a dependency is unreachable",
+                details={"checks": checks},
+                headers={"Retry-After": "5"},
+            )
+        )
+    return Response(
+        orjson.dumps({"status": "ok", "checks": checks}), media_type="application/json"
+    )
+
+
+async def reserved_websocket(websocket: WebSocket) -> None:
+    """The spec's WebSocket endpoint, until its protocol is served."""
+    await websocket.close(code=1013, reason="not available yet")
+
+
+def create_app(
+    settings: Settings | None = None, *, auto_migrate: bool | None = None
+) -> Starlette:
+    """Build the application for ``settings`` (read from the environment if None)."""
+    settings = settings or load_settings()
+    configure_logging(production=settings.is_production)
+    parts = Parts(settings)
+    if auto_migrate is None:
+        auto_migrate = settings.is_sqlite
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if auto_migrate:
+            await upgrade_async(settings.database_url)
+        await parts.hub.connect()
+        worker_task = None
+        if settings.run_workers:
+            worker_task = asyncio.create_task(parts.worker.run())
+        logger.info(
+            "harvest started",
+            extra={
+                "env": settings.env,
+                "database": parts.db.dialect,
+                "broadcast": parts.hub.backend,
+            },
+        )
+        try:
+            yield
+        finally:
+            if worker_task is not None:
+                await parts.worker.stop()
+                worker_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker_task
+            await parts.hub.disconnect()
+            if parts.redis is not None:
+                await parts.redis.aclose()
+            await parts.db.dispose()
+
+    graphql = HarvestGraphQL(
+        parts.schema, parts.contexts, ide=not settings.is_production
+    )
+    rest = build_routes(ROUTES, parts.schema, parts.contexts)
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        WebSocketRoute("/v1", reserved_websocket),
+        WebSocketRoute("/v1/ws", reserved_websocket),
+        Mount("/v1", routes=rest),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestIdMiddleware)],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.parts = parts
+    app.state.schema = parts.schema
+    app.state.public_url = settings.public_url
+    app.state.settings = settings
+    return app

@@ -1,0 +1,124 @@
+"""The ``harvest`` command: serve, worker, migrate, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+
+from harvest.settings import SettingsError, load_settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from models.migrations import upgrade
+
+    settings = load_settings()
+    if settings.is_sqlite:
+        upgrade(settings.database_url)
+    uvicorn.run(
+        "harvest.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=args.grace,
+        ws_max_size=1024 * 1024,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from harvest.app import Parts
+    from harvest.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(production=settings.is_production)
+    parts = Parts(settings)
+
+    async def main() -> None:
+        await parts.hub.connect()
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        task = asyncio.create_task(parts.worker.run())
+        await stop.wait()
+        await parts.worker.stop(grace_seconds=args.grace)
+        task.cancel()
+        await parts.hub.disconnect()
+        await parts.db.dispose()
+
+    asyncio.run(main())
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from models.migrations import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url, args.revision)
+    print(f"migrated to {args.revision}")
+    return 0
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from schema import schema
+
+    text = schema.as_str() + "\n"
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harvest", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the API server (uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--grace",
+        type=int,
+        default=20,
+        help="seconds to finish in-flight work on shutdown",
+    )
+    serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", help="run durable jobs only")
+    worker.add_argument("--grace", type=float, default=20.0)
+    worker.set_defaults(run=_worker)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("revision", nargs="?", default="head")
+    migrate.set_defaults(run=_migrate)
+
+    export = commands.add_parser("export-schema", help="print the GraphQL SDL")
+    export.add_argument("-o", "--output", help="write to this file instead of stdout")
+    export.set_defaults(run=_export_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except SettingsError as exc:
+        print(f"harvest: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,155 @@
+"""Settings read from the environment, with development defaults that need nothing.
+
+The names are the interface contract of DESIGN.md. Production mode
+(``HARVEST_ENV=production``) refuses settings that are only fit for a laptop.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_VAR_DIR = Path("var")
+
+
+class SettingsError(RuntimeError):
+    """The environment describes a server that must not start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment, resolved once."""
+
+    env: str = "development"
+    var_dir: Path = DEFAULT_VAR_DIR
+    database_url: str = ""
+    redis_url: str | None = None
+    secret_key: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    smtp_url: str | None = None
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_base_url: str | None = None
+    webhook_allow_private: bool = False
+    cors_origins: tuple[str, ...] = ()
+    oauth_clients: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    oauth_endpoints: Mapping[str, str] = field(default_factory=dict)
+    app_url: str | None = None
+    run_workers: bool = True
+    request_timeout_seconds: float = 30.0
+    db_connect_timeout_seconds: float = 3.0
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.var_dir / "outbox"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """Return a copy with some values replaced (tests and the CLI use it)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def check_production(self) -> None:
+        """Refuse to run production on development-only settings, saying why."""
+        if not self.is_production:
+            return
+        problems = []
+        if not self.secret_key:
+            problems.append(
+                "HARVEST_SECRET_KEY is unset: set a long random value shared by "
+                "every process"
+            )
+        if self.is_sqlite:
+            problems.append(
+                "HARVEST_DATABASE_URL points at SQLite: production needs PostgreSQL "
+                "(postgresql+asyncpg://...)"
+            )
+        if problems:
+            raise SettingsError(
+                "refusing to start in production: " + "; ".join(problems)
+            )
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_from_var(var_dir: Path) -> str:
+    """Read the development secret, generating it once under ``var/``."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def _oauth_clients(environ: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    clients = {}
+    for provider in ("google", "github", "microsoft", "linkedin"):
+        client_id = environ.get(f"HARVEST_OAUTH_{provider.upper()}_CLIENT_ID")
+        secret = environ.get(f"HARVEST_OAUTH_{provider.upper()}_CLIENT_SECRET", "")
+        if client_id:
+            clients[provider] = (client_id, secret)
+    return clients
+
+
+def _oauth_endpoints(environ: Mapping[str, str]) -> dict[str, str]:
+    """Per-provider base URL overrides (``HARVEST_OAUTH_<P>_BASE_URL``)."""
+    endpoints = {}
+    for provider in ("google", "github", "microsoft", "linkedin"):
+        base = environ.get(f"HARVEST_OAUTH_{provider.upper()}_BASE_URL")
+        if base:
+            endpoints[provider] = base
+    return endpoints
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from the environment (``os.environ`` by default)."""
+    env = os.environ if environ is None else environ
+    var_dir = Path(env.get("HARVEST_VAR_DIR", str(DEFAULT_VAR_DIR)))
+    mode = env.get("HARVEST_ENV", "development").strip().lower() or "development"
+    database_url = env.get("HARVEST_DATABASE_URL") or (
+        f"sqlite+aiosqlite:///{var_dir / 'harvest.db'}"
+    )
+    secret = env.get("HARVEST_SECRET_KEY") or ""
+    if not secret and mode != "production":
+        secret = _secret_from_var(var_dir)
+    origins = tuple(
+        o.strip() for o in env.get("HARVEST_CORS_ORIGINS", "").split(",") if o.strip()
+    )
+    settings = Settings(
+        env=mode,
+        var_dir=var_dir,
+        database_url=database_url,
+        redis_url=env.get("HARVEST_REDIS_URL") or None,
+        secret_key=secret,
+        public_url=env.get("HARVEST_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        smtp_url=env.get("HARVEST_SMTP_URL") or None,
+        openai_api_key=env.get("OPENAI_API_KEY") or None,
+        openai_base_url=env.get("OPENAI_BASE_URL") or None,
+        stripe_api_key=env.get("STRIPE_API_KEY") or None,
+        stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
+        stripe_base_url=env.get("HARVEST_STRIPE_BASE_URL") or None,
+        webhook_allow_private=_flag(env.get("HARVEST_WEBHOOK_ALLOW_PRIVATE")),
+        cors_origins=origins,
+        oauth_clients=_oauth_clients(env),
+        oauth_endpoints=_oauth_endpoints(env),
+        app_url=env.get("HARVEST_APP_URL") or None,
+        run_workers=not _flag(env.get("HARVEST_NO_WORKERS")),
+    )
+    settings.check_production()
+    return settings

@@ -1,0 +1,104 @@
+"""The database: one async engine per process, sessions, and outage detection.
+
+SQLite runs in WAL mode with foreign keys on; PostgreSQL goes through asyncpg
+with a bounded connect timeout. Both pools pre-ping, so connections broken by
+a restarted database are replaced instead of failing a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str, *, connect_timeout: float = 3.0) -> AsyncEngine:
+    """Create the async engine for ``url`` (sqlite+aiosqlite or postgresql+asyncpg)."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(
+            url, pool_pre_ping=True, connect_args={"timeout": 5}
+        )
+        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        return engine
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=connect_timeout,
+        pool_recycle=1800,
+        connect_args={
+            "timeout": connect_timeout,
+            "command_timeout": 30,
+            "server_settings": {"application_name": "harvest"},
+        },
+    )
+
+
+class Database:
+    """The process's engine and session factory."""
+
+    def __init__(self, url: str, *, connect_timeout: float = 3.0) -> None:
+        self.url = url
+        self.engine = make_engine(url, connect_timeout=connect_timeout)
+        self.sessionmaker = async_sessionmaker(
+            self.engine, expire_on_commit=False, class_=AsyncSession
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session that rolls back on error and always closes."""
+        async with self.sessionmaker() as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def ping(self) -> None:
+        """Run ``SELECT 1``; raises when the database cannot be reached."""
+        async with self.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def is_outage(error: BaseException) -> bool:
+    """True when ``error`` means the database could not be reached or answered."""
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, exc.OperationalError | exc.InterfaceError):
+        return True
+    if isinstance(error, exc.TimeoutError | TimeoutError | ConnectionError | OSError):
+        return True
+    if isinstance(error, exc.DBAPIError):
+        original = getattr(error, "orig", None)
+        name = type(original).__name__ if original is not None else ""
+        return any(
+            word in name
+            for word in ("Connection", "CannotConnect", "InterfaceError", "Timeout")
+        )
+    return False

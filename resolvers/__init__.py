@@ -1,0 +1,1 @@
+"""Domain operations, one module per domain; every business rule lives here."""

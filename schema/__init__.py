@@ -1,0 +1,46 @@
+"""The GraphQL schema: Query, Mutation and Subscription roots built from the
+domain classes, listed alphabetically."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+
+from schema.errors import DomainErrors
+from schema.scalars import SCALAR_OVERRIDES
+from schema.system.queries import SystemQuery
+
+
+@strawberry.type
+class Query(SystemQuery):
+    pass
+
+
+class HarvestSchema(strawberry.Schema):
+    """Errors are logged once, by ``DomainErrors``, and only when unexpected."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: Any = None
+    ) -> None:
+        return None
+
+
+def build_schema(*, production: bool = False) -> strawberry.Schema:
+    """The schema, with the extensions every operation runs through."""
+    return HarvestSchema(
+        query=Query,
+        scalar_overrides=SCALAR_OVERRIDES,
+        extensions=[
+            DomainErrors,
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+        ],
+        config=StrawberryConfig(disable_field_suggestions=production),
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,1 @@
+"""Fan-out of domain events: the broadcast hub and the channel names."""

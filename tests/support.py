@@ -1,0 +1,118 @@
+"""Helpers the fixtures use: databases, migrations, and a live uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from dataclasses import replace
+from urllib.parse import urlparse, urlunparse
+
+import asyncpg
+import uvicorn
+
+from harvest.settings import Settings
+from models.migrations import upgrade
+
+
+def migrate(url: str) -> None:
+    upgrade(url)
+
+
+def _admin_dsn(url: str) -> str:
+    parsed = urlparse(url.replace("postgresql+asyncpg", "postgresql"))
+    return urlunparse(parsed._replace(path="/postgres"))
+
+
+def _with_database(url: str, name: str) -> str:
+    parsed = urlparse(url)
+    return urlunparse(parsed._replace(path=f"/{name}"))
+
+
+def create_pg_database(url: str, name: str) -> str:
+    async def run() -> None:
+        conn = await asyncpg.connect(_admin_dsn(url))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+    return _with_database(url, name)
+
+
+def drop_pg_database(url: str, name: str) -> None:
+    async def run() -> None:
+        conn = await asyncpg.connect(_admin_dsn(url))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+def truncate_pg(url: str) -> None:
+    async def run() -> None:
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            tables = await conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+            names = ", ".join(f'"{row["tablename"]}"' for row in tables)
+            if names:
+                await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """uvicorn serving ``create_app(settings)`` in a thread, on loopback."""
+
+    def __init__(self, settings: Settings, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.settings = replace(settings, public_url=f"http://127.0.0.1:{self.port}")
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self._thread: threading.Thread | None = None
+        self.server: uvicorn.Server | None = None
+
+    def start(self) -> None:
+        from harvest.app import create_app
+
+        app = create_app(self.settings, auto_migrate=False)
+        self.app = app
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=5,
+        )
+        self.server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self.server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("live server did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=15)
