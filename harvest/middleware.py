@@ -55,8 +55,12 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
-            if scope["type"] != "http" or status["code"] is not None:
+            if scope["type"] != "http":
                 raise
+            if status["code"] is not None:
+                # The app's exception handler has answered and logged it; the
+                # re-raise Starlette does for servers would only log it twice.
+                return
             error = as_domain_error(exc)
             if error.code.value == "SERVER_ERROR":
                 logger.error("unhandled exception", exc_info=exc)

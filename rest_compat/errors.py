@@ -88,6 +88,19 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     return error_response(error, status=exc.status_code)
 
 
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    """Anything else: logged once here, answered SERVER_ERROR (or 503 for an
+    unreachable database) with no internals."""
+    error = as_domain_error(exc)
+    if error.code is ErrorCode.SERVER_ERROR:
+        logger.error(
+            "unhandled exception",
+            exc_info=exc,
+            extra={"method": request.method, "path": request.url.path},
+        )
+    return error_response(error)
+
+
 def error_code_of(exc: BaseException) -> ErrorCode:
     return as_domain_error(exc).code
 
@@ -95,4 +108,5 @@ def error_code_of(exc: BaseException) -> ErrorCode:
 EXCEPTION_HANDLERS = {
     HarvestError: handle_harvest_error,
     HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
 }
