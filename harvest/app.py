@@ -21,7 +21,16 @@ from harvest.adapters.mail import make_mailer
 from harvest.graphql_app import HarvestGraphQL
 from harvest.logs import configure_logging
 from harvest.middleware import RequestIdMiddleware
+from harvest.operability import (
+    attach_telemetry,
+    operability_routes,
+    schema_observers,
+    tracing_from_environ,
+    tracing_middleware,
+)
+from harvest.operability import shutdown as operability_shutdown
 from harvest.settings import Settings, load_settings
+from harvest.tracing import Tracing
 from harvest.worker import Worker
 from models.db import Database
 from models.migrations import upgrade_async
@@ -54,7 +63,7 @@ def app_config(settings: Settings) -> AppConfig:
 class Parts:
     """Everything one process holds, built once and shared by every request."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, tracing: Tracing | None = None) -> None:
         self.settings = settings
         self.db = Database(
             settings.database_url, connect_timeout=settings.db_connect_timeout_seconds
@@ -65,7 +74,11 @@ class Parts:
         self.contexts = ContextFactory(
             db=self.db, services=self.services, config=self.config
         )
-        self.schema = build_schema(production=settings.is_production)
+        self.schema = build_schema(
+            production=settings.is_production, extensions=schema_observers(tracing)
+        )
+        self.tracing = tracing
+        attach_telemetry(self, tracing)
         self.worker = Worker(self.contexts)
         self.redis: Any = None
         if settings.redis_url:
@@ -113,12 +126,16 @@ async def reserved_websocket(websocket: WebSocket) -> None:
 
 
 def create_app(
-    settings: Settings | None = None, *, auto_migrate: bool | None = None
+    settings: Settings | None = None,
+    *,
+    auto_migrate: bool | None = None,
+    tracing: Tracing | None = None,
 ) -> Starlette:
-    """Build the application for ``settings`` (read from the environment if None)."""
+    """Build the application for ``settings`` (read from the environment if None);
+    ``tracing`` defaults to what the ``OTEL_*`` variables ask for (off)."""
     settings = settings or load_settings()
     configure_logging(production=settings.is_production)
-    parts = Parts(settings)
+    parts = Parts(settings, tracing or tracing_from_environ())
     if auto_migrate is None:
         auto_migrate = settings.is_sqlite
 
@@ -150,6 +167,7 @@ def create_app(
             if parts.redis is not None:
                 await parts.redis.aclose()
             await parts.db.dispose()
+            operability_shutdown(parts)
 
     graphql = HarvestGraphQL(
         parts.schema, parts.contexts, ide=not settings.is_production
@@ -163,10 +181,14 @@ def create_app(
         WebSocketRoute("/v1", reserved_websocket),
         WebSocketRoute("/v1/ws", reserved_websocket),
         Mount("/v1", routes=rest),
+        *operability_routes(),
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[
+            *tracing_middleware(parts.tracing),
+            Middleware(RequestIdMiddleware),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

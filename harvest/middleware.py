@@ -1,8 +1,10 @@
-"""ASGI middleware around everything: request ids, the access log line, and
-the last line of defence that turns an escaped exception into the envelope."""
+"""ASGI middleware around everything: request ids, the access log line and the
+request metrics, and the last line of defence that turns an escaped exception
+into the envelope."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
@@ -12,6 +14,9 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from harvest import metrics
+from harvest.graphql_observer import OPERATION_STATE_KEY
+from harvest.tracing import annotate_request_span
 from resolvers.context import current_request_id
 from rest_compat.errors import as_domain_error, envelope
 
@@ -41,8 +46,11 @@ class RequestIdMiddleware:
         )
         token = current_request_id.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
+        annotate_request_span(request_id=request_id)
         started = time.perf_counter()
+        root_path = str(scope.get("root_path", ""))
         status: dict[str, Any] = {"code": None}
+        live = contextlib.ExitStack()
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -50,35 +58,74 @@ class RequestIdMiddleware:
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 message = {**message, "headers": headers}
+                if _is_event_stream(headers):
+                    live.enter_context(
+                        metrics.gauge_while(
+                            metrics.SSE_STREAMS, metrics.route_label(scope, root_path)
+                        )
+                    )
+            elif message["type"] == "websocket.accept":
+                status["code"] = 101
+                live.enter_context(
+                    metrics.gauge_while(
+                        metrics.WEBSOCKETS, metrics.route_label(scope, root_path)
+                    )
+                )
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
-            if scope["type"] != "http":
+            if scope["type"] != "http" or status["code"] is not None:
                 raise
-            if status["code"] is not None:
-                # The app's exception handler has answered and logged it; the
-                # re-raise Starlette does for servers would only log it twice.
-                return
             error = as_domain_error(exc)
             if error.code.value == "SERVER_ERROR":
                 logger.error("unhandled exception", exc_info=exc)
             status["code"] = error.http_status
             await _send_error(send, error, request_id)
         finally:
-            if scope["type"] == "http":
-                logger.info(
-                    "request",
-                    extra={
-                        "method": scope.get("method"),
-                        "path": scope.get("path"),
-                        "status": status["code"],
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                        "principal_id": _principal_id(scope),
-                    },
-                )
+            live.close()
+            _access_line(scope, root_path, status["code"], started, request_id)
             current_request_id.reset(token)
+
+
+def _access_line(
+    scope: Scope, root_path: str, status: int | None, started: float, request_id: str
+) -> None:
+    """One log line and the request metrics for a finished request or socket."""
+    seconds = time.perf_counter() - started
+    route = metrics.route_label(scope, root_path)
+    state = scope.get("state", {})
+    operation = metrics.operation_label(state.get(OPERATION_STATE_KEY))
+    annotate_request_span(request_id=request_id, route=route, operation=operation)
+    method = str(scope.get("method") or "WS")
+    if scope["type"] == "http":
+        metrics.observe_request(
+            method=method,
+            route=route,
+            operation=operation,
+            status=status or 500,
+            seconds=seconds,
+        )
+    logger.info(
+        "request" if scope["type"] == "http" else "websocket closed",
+        extra={
+            "method": method,
+            "path": scope.get("path"),
+            "route": route,
+            "operation": operation or None,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+            "principal_id": _principal_id(scope),
+        },
+    )
+
+
+def _is_event_stream(headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(
+        key.lower() == b"content-type" and value.startswith(b"text/event-stream")
+        for key, value in headers
+    )
 
 
 async def _send_error(send: Send, error: Any, request_id: str) -> None:

@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from resolvers.telemetry import NullTelemetry, Telemetry
+
 
 @dataclass(frozen=True)
 class MailMessage:
@@ -48,3 +50,4 @@ class Services:
     mailer: Mailer
     publisher: Publisher
     extra: dict[str, Any] = field(default_factory=dict)
+    telemetry: Telemetry = field(default_factory=NullTelemetry)

@@ -29,8 +29,11 @@ class HarvestSchema(strawberry.Schema):
         return None
 
 
-def build_schema(*, production: bool = False) -> strawberry.Schema:
-    """The schema, with the extensions every operation runs through."""
+def build_schema(
+    *, production: bool = False, extensions: tuple[Any, ...] = ()
+) -> strawberry.Schema:
+    """The schema, with the extensions every operation runs through, then
+    ``extensions`` (the wiring's observers: metrics, tracing)."""
     return HarvestSchema(
         query=Query,
         scalar_overrides=SCALAR_OVERRIDES,
@@ -38,6 +41,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
             DomainErrors,
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
+            *extensions,
         ],
         config=StrawberryConfig(disable_field_suggestions=production),
     )
