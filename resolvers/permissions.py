@@ -28,6 +28,9 @@ class Action(StrEnum):
     APPROVE_GENERATIONS = "approve_generations"
     USE_TEMPLATES = "use_templates"
     MANAGE_TEMPLATES = "manage_templates"
+    MODERATE_TEMPLATES = "moderate_templates"
+    SEE_UNSHARED_TEMPLATES = "see_unshared_templates"
+    VIEW_INVITE_CODE = "view_invite_code"
     INVITE_MEMBERS = "invite_members"
     REMOVE_MEMBERS = "remove_members"
     CHANGE_ROLES = "change_roles"
@@ -50,6 +53,9 @@ _EDITOR = _VIEWER | {
 _ADMIN = _EDITOR | {
     Action.DELETE_GENERATIONS,
     Action.APPROVE_GENERATIONS,
+    Action.MODERATE_TEMPLATES,
+    Action.SEE_UNSHARED_TEMPLATES,
+    Action.VIEW_INVITE_CODE,
     Action.INVITE_MEMBERS,
     Action.REMOVE_MEMBERS,
     Action.CHANGE_ROLES,
@@ -111,3 +117,91 @@ async def require_team_action(
             details={"team_id": team_id, "role": role, "action": action.value},
         )
     return role
+
+
+ASSIGNABLE_ROLES: tuple[Role, ...] = (Role.ADMIN, Role.EDITOR, Role.VIEWER)
+"""Roles an invitation or a role change may grant; ownership only moves by
+transfer."""
+
+JOIN_BY_CODE_ROLE = Role.VIEWER
+"""The role of someone who joins with the team's invite code."""
+
+
+def can_assign_role(actor_role: str | None, role: str) -> bool:
+    """Whether ``actor_role`` may grant ``role`` (never owner, never above itself)."""
+    if actor_role is None or role not in ASSIGNABLE_ROLES:
+        return False
+    return RANK[Role(role)] <= RANK[Role(actor_role)]
+
+
+def can_manage_member(actor_role: str | None, target_role: str) -> bool:
+    """Whether ``actor_role`` may change or remove a member holding ``target_role``.
+
+    Nobody manages the owner; the owner manages everyone else; an admin
+    manages only the roles below admin.
+    """
+    if actor_role is None or target_role == Role.OWNER:
+        return False
+    if actor_role == Role.OWNER:
+        return True
+    return RANK[Role(actor_role)] > RANK[Role(target_role)]
+
+
+def needs_approval(role: str | None, *, approval_required: bool) -> bool:
+    """Whether a generation this member creates in the team waits for approval."""
+    return approval_required and not can(role, Action.APPROVE_GENERATIONS)
+
+
+def can_see_team_generation(
+    role: str | None, *, is_author: bool, approval_status: str | None
+) -> bool:
+    """Whether a generation of a team is visible to a caller.
+
+    Its author always sees it; members see it by role, except that a pending
+    one is visible only to those who can approve it.
+    """
+    if is_author:
+        return True
+    if not can(role, Action.VIEW_GENERATIONS):
+        return False
+    if approval_status == "pending":
+        return can(role, Action.APPROVE_GENERATIONS)
+    return True
+
+
+def can_see_template(
+    *,
+    is_public: bool,
+    is_author: bool,
+    team_role: str | None,
+    shared_templates: bool,
+) -> bool:
+    """Whether a template is visible: public, the caller's own, or shared
+    with a team the caller belongs to.
+
+    A team whose ``shared_templates`` setting is off keeps its templates to
+    their authors and to the members who moderate templates.
+    """
+    if is_public or is_author:
+        return True
+    if shared_templates:
+        return can(team_role, Action.USE_TEMPLATES)
+    return can(team_role, Action.SEE_UNSHARED_TEMPLATES)
+
+
+def can_change_template(*, is_author: bool, team_role: str | None) -> bool:
+    """Whether the caller may edit or delete a template: its author, or a
+    moderator of the team it belongs to."""
+    return is_author or can(team_role, Action.MODERATE_TEMPLATES)
+
+
+async def memberships_for_user(
+    session: AsyncSession, *, user_id: str
+) -> dict[str, str]:
+    """Every team the user belongs to, with the user's role in it."""
+    result = await session.execute(
+        select(Membership.team_id, Membership.role).where(
+            col(Membership.user_id) == user_id
+        )
+    )
+    return {team_id: role for team_id, role in result.all()}
