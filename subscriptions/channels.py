@@ -26,3 +26,14 @@ def notifications(user_id: str) -> str:
 def generation_control(generation_id: str) -> str:
     """Control messages for a generation's runner (cancellation)."""
     return f"generation:{generation_id}:control"
+
+
+_GENERATION_PREFIX = "generation:"
+
+
+def generation_id_of(channel: str) -> str | None:
+    """The generation whose event channel is ``channel``, or None for others."""
+    if not channel.startswith(_GENERATION_PREFIX):
+        return None
+    rest = channel[len(_GENERATION_PREFIX) :]
+    return rest if rest and ":" not in rest else None

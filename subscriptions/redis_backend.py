@@ -1,0 +1,88 @@
+"""A Redis pub/sub backend for broadcaster that confirms each subscription.
+
+broadcaster's own Redis backend starts reading before the first SUBSCRIBE has
+been recorded by the client, and then stops reading for good; and it returns
+from ``subscribe`` before Redis has confirmed it. Resuming a stream with no
+gap needs the confirmation: a chunk published after ``subscribe`` returns
+must arrive live, or have been in the log read after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import redis.asyncio as aioredis
+from broadcaster import Event
+from broadcaster._backends.base import BroadcastBackend
+
+logger = logging.getLogger(__name__)
+
+SUBSCRIBE_TIMEOUT_SECONDS = 5.0
+
+
+class ConfirmedRedisBackend(BroadcastBackend):
+    """One pub/sub connection per process, read by a single task."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._conn: Any = None
+        self._pubsub: Any = None
+        self._queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._confirmed: dict[str, asyncio.Event] = {}
+        self._reader: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        self._conn = aioredis.from_url(self._url)
+        self._pubsub = self._conn.pubsub()
+        await self._pubsub.connect()
+        self._reader = asyncio.create_task(self._read())
+
+    async def disconnect(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+        await self._pubsub.aclose()
+        await self._conn.aclose()
+
+    async def subscribe(self, channel: str) -> None:
+        confirmed = self._confirmed[channel] = asyncio.Event()
+        await self._pubsub.subscribe(channel)
+        await asyncio.wait_for(confirmed.wait(), SUBSCRIBE_TIMEOUT_SECONDS)
+
+    async def unsubscribe(self, channel: str) -> None:
+        self._confirmed.pop(channel, None)
+        await self._pubsub.unsubscribe(channel)
+
+    async def publish(self, channel: str, message: Any) -> None:
+        await self._conn.publish(channel, message)
+
+    async def next_published(self) -> Event:
+        return await self._queue.get()
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                message = await self._pubsub.get_message(timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("redis pub/sub read failed")
+                await asyncio.sleep(0.5)
+                continue
+            if message is None:
+                continue
+            kind = message["type"]
+            channel = message["channel"]
+            name = channel.decode() if isinstance(channel, bytes) else str(channel)
+            if kind == "subscribe":
+                confirmed = self._confirmed.get(name)
+                if confirmed is not None:
+                    confirmed.set()
+            elif kind == "message":
+                data = message["data"]
+                text = data.decode() if isinstance(data, bytes) else str(data)
+                self._queue.put_nowait(Event(channel=name, message=text))
