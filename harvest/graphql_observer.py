@@ -13,7 +13,6 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from graphql import OperationType
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from strawberry.extensions import SchemaExtension
@@ -69,7 +68,7 @@ class OperationObserver(SchemaExtension):
             kind = self.execution_context.operation_type
         except Exception:
             return "operation"
-        return kind.value if isinstance(kind, OperationType) else str(kind)
+        return str(getattr(kind, "value", kind)).lower()
 
     def _remember(self, name: str | None) -> None:
         context: Any = self.execution_context.context

@@ -74,3 +74,7 @@ def configure_logging(*, production: bool, level: str = "INFO") -> None:
     root.setLevel(level)
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).disabled = True
+    # Their request lines carry whole URLs (query strings and all); the
+    # adapters log one line of their own per outbound call instead.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)

@@ -58,6 +58,7 @@ class RequestIdMiddleware:
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 message = {**message, "headers": headers}
+                _annotate_span(scope, root_path, request_id)
                 if _is_event_stream(headers):
                     live.enter_context(
                         metrics.gauge_while(
@@ -66,6 +67,7 @@ class RequestIdMiddleware:
                     )
             elif message["type"] == "websocket.accept":
                 status["code"] = 101
+                _annotate_span(scope, root_path, request_id)
                 live.enter_context(
                     metrics.gauge_while(
                         metrics.WEBSOCKETS, metrics.route_label(scope, root_path)
@@ -97,7 +99,6 @@ def _access_line(
     route = metrics.route_label(scope, root_path)
     state = scope.get("state", {})
     operation = metrics.operation_label(state.get(OPERATION_STATE_KEY))
-    annotate_request_span(request_id=request_id, route=route, operation=operation)
     method = str(scope.get("method") or "WS")
     if scope["type"] == "http":
         metrics.observe_request(
@@ -118,6 +119,15 @@ def _access_line(
             "duration_ms": round(seconds * 1000, 2),
             "principal_id": _principal_id(scope),
         },
+    )
+
+
+def _annotate_span(scope: Scope, root_path: str, request_id: str) -> None:
+    # The request span ends with the response, so it is named at its start.
+    annotate_request_span(
+        request_id=request_id,
+        route=metrics.route_label(scope, root_path),
+        operation=scope.get("state", {}).get(OPERATION_STATE_KEY),
     )
 
 

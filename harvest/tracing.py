@@ -116,6 +116,7 @@ class Tracing:
             engine=engine.sync_engine,
             tracer_provider=self.provider,
             enable_commenter=False,
+            skip_dep_check=True,
         )
 
     def instrument_clients(self) -> None:

@@ -13,10 +13,16 @@ import os
 import socket
 from datetime import timedelta
 
+import resolvers.batches
+import resolvers.webhooks
 from models.db import is_outage
 from models.job import Job
 from resolvers import jobs
 from schema.context import ContextFactory
+
+JOB_MODULES = (resolvers.batches, resolvers.webhooks)
+"""Modules whose import registers job handlers; imported here so that
+``harvest worker`` runs every kind even before the schema is built."""
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +100,7 @@ class Worker:
             rc = await self.contexts.build(
                 token=None, client_ip=None, surface="job", request_id=job.id
             )
+            rc.extras["job"] = job
             async with self.db.session() as session:
                 await handler(session, rc, dict(job.payload))
             async with self.db.session() as session:
@@ -105,6 +112,7 @@ class Worker:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            delay = exc.delay if isinstance(exc, jobs.RetryLater) else None
             logger.warning(
                 "job failed",
                 extra={
@@ -121,6 +129,7 @@ class Worker:
                         job=job,
                         worker_id=self.worker_id,
                         error=f"{type(exc).__name__}: {exc}",
+                        delay=delay,
                     )
         finally:
             heartbeat.cancel()
@@ -128,11 +137,15 @@ class Worker:
     async def _heartbeat(self, job_id: str) -> None:
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3)
+            held = True
             with contextlib.suppress(Exception):
                 async with self.db.session() as session:
-                    await jobs.renew_lease(
+                    held = await jobs.renew_lease(
                         session,
                         job_id=job_id,
                         worker_id=self.worker_id,
                         lease=self.lease,
                     )
+            if not held:
+                logger.warning("job lease lost", extra={"job_id": job_id})
+                return

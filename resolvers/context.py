@@ -27,6 +27,8 @@ class AppConfig:
     app_url: str | None = None
     var_dir: Path = Path("var")
     webhook_allow_private: bool = False
+    webhook_retry_base_seconds: float = 5.0
+    webhook_timeout_seconds: float = 10.0
 
     @property
     def is_production(self) -> bool:

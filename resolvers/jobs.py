@@ -3,7 +3,13 @@ retried with exponential backoff, never lost when a worker dies.
 
 On PostgreSQL a claim takes rows ``FOR UPDATE SKIP LOCKED``; on both databases
 the claiming UPDATE is conditional, so two workers never run one job at once.
-A worker that dies stops renewing its lease and the job becomes claimable again.
+A worker that dies stops renewing its lease and the job becomes claimable again;
+a job whose lease runs out on its last attempt is marked failed instead of being
+run once more than it may.
+
+A handler signals failure by raising. ``RetryLater`` chooses the delay before the
+next attempt (webhook deliveries follow their own schedule); any other exception
+waits ``backoff(attempts)``.
 """
 
 from __future__ import annotations
@@ -29,6 +35,16 @@ _HANDLERS: dict[str, JobHandler] = {}
 
 MAX_BACKOFF_SECONDS = 600
 
+LEASE_LOST_ERROR = "lease expired on the last attempt (worker stopped or died)"
+
+
+class RetryLater(Exception):
+    """Raised by a handler: this attempt failed; try again after ``delay``."""
+
+    def __init__(self, reason: str, *, delay: timedelta) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
 
 def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
     """Register the function that runs jobs of ``kind``."""
@@ -41,7 +57,14 @@ def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
 
 
 def handler_for(kind: str) -> JobHandler | None:
+    """The handler registered for ``kind``, if any."""
     return _HANDLERS.get(kind)
+
+
+def is_last_attempt(ctx: RequestContext) -> bool:
+    """True inside a handler running its job's final attempt."""
+    job = ctx.extras.get("job")
+    return isinstance(job, Job) and job.attempts >= job.max_attempts
 
 
 def enqueue_job(
@@ -70,9 +93,20 @@ async def claim_jobs(
 ) -> list[Job]:
     """Claim up to ``limit`` due jobs for ``worker_id`` and commit the claim."""
     now = utcnow()
+    expired = sa.and_(col(Job.status) == "running", col(Job.locked_until) < now)
+    await session.execute(
+        sa.update(Job)
+        .where(expired, col(Job.attempts) >= col(Job.max_attempts))
+        .values(
+            status="failed",
+            locked_until=None,
+            last_error=LEASE_LOST_ERROR,
+            updated_at=now,
+        )
+    )
     due = sa.or_(
         sa.and_(col(Job.status) == "queued", col(Job.run_at) <= now),
-        sa.and_(col(Job.status) == "running", col(Job.locked_until) < now),
+        sa.and_(expired, col(Job.attempts) < col(Job.max_attempts)),
     )
     query = select(Job.id).where(due).order_by(col(Job.run_at)).limit(limit)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
@@ -118,9 +152,14 @@ async def renew_lease(
 
 
 async def finish_job(session: AsyncSession, *, job_id: str, worker_id: str) -> None:
+    """Mark a job done, if ``worker_id`` still holds it."""
     await session.execute(
         sa.update(Job)
-        .where(col(Job.id) == job_id, col(Job.locked_by) == worker_id)
+        .where(
+            col(Job.id) == job_id,
+            col(Job.locked_by) == worker_id,
+            col(Job.status) == "running",
+        )
         .values(
             status="succeeded", locked_until=None, updated_at=utcnow(), last_error=None
         )
@@ -129,17 +168,28 @@ async def finish_job(session: AsyncSession, *, job_id: str, worker_id: str) -> N
 
 
 async def fail_job(
-    session: AsyncSession, *, job: Job, worker_id: str, error: str
+    session: AsyncSession,
+    *,
+    job: Job,
+    worker_id: str,
+    error: str,
+    delay: timedelta | None = None,
 ) -> None:
-    """Schedule a retry with backoff, or mark the job failed after its last try."""
+    """Schedule a retry after ``delay`` (default: backoff), or mark the job
+    failed after its last try."""
     now = utcnow()
     final = job.attempts >= job.max_attempts
+    wait = backoff(job.attempts) if delay is None else delay
     await session.execute(
         sa.update(Job)
-        .where(col(Job.id) == job.id, col(Job.locked_by) == worker_id)
+        .where(
+            col(Job.id) == job.id,
+            col(Job.locked_by) == worker_id,
+            col(Job.status) == "running",
+        )
         .values(
             status="failed" if final else "queued",
-            run_at=now if final else now + backoff(job.attempts),
+            run_at=now if final else now + wait,
             locked_until=None,
             last_error=error[:2000],
             updated_at=now,
@@ -160,6 +210,7 @@ async def retry_failed_job(session: AsyncSession, *, job_id: str) -> bool:
 
 
 async def queue_depth(session: AsyncSession) -> int:
+    """How many jobs wait to run."""
     result = await session.execute(
         select(sa.func.count()).select_from(Job).where(col(Job.status) == "queued")
     )

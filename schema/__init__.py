@@ -10,13 +10,22 @@ from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from schema.batch.mutations import BatchMutation
+from schema.batch.queries import BatchQuery
 from schema.errors import DomainErrors
 from schema.scalars import SCALAR_OVERRIDES
 from schema.system.queries import SystemQuery
+from schema.webhook.mutations import WebhookMutation
+from schema.webhook.queries import WebhookQuery
 
 
 @strawberry.type
-class Query(SystemQuery):
+class Query(BatchQuery, SystemQuery, WebhookQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(BatchMutation, WebhookMutation):
     pass
 
 
@@ -36,6 +45,7 @@ def build_schema(
     ``extensions`` (the wiring's observers: metrics, tracing)."""
     return HarvestSchema(
         query=Query,
+        mutation=Mutation,
         scalar_overrides=SCALAR_OVERRIDES,
         extensions=[
             DomainErrors,

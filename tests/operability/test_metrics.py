@@ -76,5 +76,5 @@ async def test_unknown_paths_share_one_label(client: httpx.AsyncClient) -> None:
 async def test_job_queue_gauges_are_exposed(client: httpx.AsyncClient) -> None:
     text = await scrape(client)
 
-    assert "harvest_jobs{status=\"queued\"}" in text
+    assert 'harvest_jobs{status="queued"}' in text
     assert "harvest_job_queue_oldest_age_seconds" in text
