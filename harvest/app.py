@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -18,8 +17,8 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 import models
-from harvest.adapters.http import HttpxWebhookTransport
 from harvest.adapters.mail import make_mailer
+from harvest.adapters.models import build_model_registry
 from harvest.graphql_app import HarvestGraphQL
 from harvest.logs import configure_logging
 from harvest.middleware import RequestIdMiddleware
@@ -59,8 +58,6 @@ def app_config(settings: Settings) -> AppConfig:
         app_url=settings.app_url,
         var_dir=settings.var_dir,
         webhook_allow_private=settings.webhook_allow_private,
-        webhook_retry_base_seconds=settings.webhook_retry_base_seconds,
-        webhook_timeout_seconds=settings.webhook_timeout_seconds,
     )
 
 
@@ -73,9 +70,12 @@ class Parts:
             settings.database_url, connect_timeout=settings.db_connect_timeout_seconds
         )
         self.hub = Hub(settings.redis_url)
-        self.services = Services(mailer=make_mailer(settings), publisher=self.hub)
-        self.webhook_transport = HttpxWebhookTransport()
-        self.services.webhooks = self.webhook_transport
+        self.services = Services(
+            mailer=make_mailer(settings),
+            publisher=self.hub,
+            listener=self.hub,
+            models=build_model_registry(settings),
+        )
         self.config = app_config(settings)
         self.contexts = ContextFactory(
             db=self.db, services=self.services, config=self.config
@@ -85,9 +85,7 @@ class Parts:
         )
         self.tracing = tracing
         attach_telemetry(self, tracing)
-        self.worker = Worker(
-            self.contexts, lease=timedelta(seconds=settings.job_lease_seconds)
-        )
+        self.worker = Worker(self.contexts)
         self.redis: Any = None
         if settings.redis_url:
             import redis.asyncio as aioredis
@@ -172,7 +170,6 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker_task
             await parts.hub.disconnect()
-            await parts.webhook_transport.aclose()
             if parts.redis is not None:
                 await parts.redis.aclose()
             await parts.db.dispose()

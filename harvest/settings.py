@@ -32,13 +32,14 @@ class Settings:
     smtp_url: str | None = None
     openai_api_key: str | None = None
     openai_base_url: str | None = None
+    openai_models: tuple[str, ...] = ("gpt-4", "gpt-4o", "gpt-4o-mini", "gpt-3.5-turbo")
+    default_model: str | None = None
+    model_timeout_seconds: float = 60.0
+    offline_writer_delay_seconds: float = 0.01
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_base_url: str | None = None
     webhook_allow_private: bool = False
-    webhook_retry_base_seconds: float = 5.0
-    webhook_timeout_seconds: float = 10.0
-    job_lease_seconds: float = 30.0
     cors_origins: tuple[str, ...] = ()
     oauth_clients: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     oauth_endpoints: Mapping[str, str] = field(default_factory=dict)
@@ -86,6 +87,10 @@ class Settings:
 
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _names(value: str | None) -> tuple[str, ...]:
+    return tuple(n.strip() for n in (value or "").split(",") if n.strip())
 
 
 def _secret_from_var(var_dir: Path) -> str:
@@ -144,12 +149,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp_url=env.get("HARVEST_SMTP_URL") or None,
         openai_api_key=env.get("OPENAI_API_KEY") or None,
         openai_base_url=env.get("OPENAI_BASE_URL") or None,
+        openai_models=_names(env.get("HARVEST_OPENAI_MODELS"))
+        or Settings.openai_models,
+        default_model=env.get("HARVEST_DEFAULT_MODEL") or None,
+        model_timeout_seconds=float(env.get("HARVEST_MODEL_TIMEOUT_SECONDS") or 60),
+        offline_writer_delay_seconds=float(
+            env.get("HARVEST_OFFLINE_WRITER_DELAY_SECONDS") or 0.01
+        ),
         stripe_api_key=env.get("STRIPE_API_KEY") or None,
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
         stripe_base_url=env.get("HARVEST_STRIPE_BASE_URL") or None,
         webhook_allow_private=_flag(env.get("HARVEST_WEBHOOK_ALLOW_PRIVATE")),
-        webhook_timeout_seconds=float(env.get("HARVEST_WEBHOOK_TIMEOUT_SECONDS", "10")),
-        job_lease_seconds=float(env.get("HARVEST_JOB_LEASE_SECONDS", "30")),
         cors_origins=origins,
         oauth_clients=_oauth_clients(env),
         oauth_endpoints=_oauth_endpoints(env),

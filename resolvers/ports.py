@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from resolvers.model_registry import ModelRegistry
 
 from resolvers.telemetry import NullTelemetry, Telemetry
 
@@ -37,38 +40,6 @@ class Listener(Protocol):
     """Listens to a broadcast channel."""
 
     def listen(self, channel: str) -> AsyncIterator[dict[str, Any]]: ...
-
-
-@dataclass(frozen=True)
-class OutboundPost:
-    """One webhook POST: the URL as registered, and the checked address to use."""
-
-    url: str
-    address: str
-    body: bytes
-    headers: Mapping[str, str]
-    timeout_seconds: float
-
-
-@dataclass(frozen=True)
-class OutboundResult:
-    """What came back: a status code, or the reason no response arrived."""
-
-    status_code: int | None
-    error: str | None = None
-    duration_ms: int = 0
-
-
-class WebhookTransport(Protocol):
-    """Resolves webhook hosts and POSTs to an already checked address."""
-
-    async def resolve(self, host: str, port: int) -> list[str]:
-        """Every address ``host`` resolves to (empty when it does not resolve)."""
-        ...
-
-    async def post(self, request: OutboundPost) -> OutboundResult:
-        """Send one POST without following redirects."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -175,5 +146,6 @@ class Services:
     mailer: Mailer
     publisher: Publisher
     extra: dict[str, Any] = field(default_factory=dict)
-    webhooks: WebhookTransport | None = None
+    models: ModelRegistry | None = None
+    listener: Listener | None = None
     telemetry: Telemetry = field(default_factory=NullTelemetry)

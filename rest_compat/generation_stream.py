@@ -1,0 +1,97 @@
+"""POST /v1/generate/stream: a generation as Server-Sent Events.
+
+Events: ``start`` (the generation id), one ``progress`` per chunk (``chunk``
+and ``tokens``; its SSE ``id`` is the chunk's 0-based index, so a client can
+tell where it stopped), then ``complete``, or ``error`` on failure, or
+``cancelled``. The chunks join into the stored content. The runner does not
+depend on this response: a client that disconnects loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from resolvers.errors import ValidationFailed
+from resolvers.generation import start_generation
+from resolvers.generation_request import GenerationRequest
+from resolvers.generation_runner import RunHandle, launch_generation
+from rest_compat.shim import read_json_body
+from schema.context import bearer_token
+from subscriptions import events
+
+KEEPALIVE = b": keep-alive\n\n"
+
+
+def sse(event: str, data: dict[str, Any], *, id: int | None = None) -> bytes:
+    """One Server-Sent Event."""
+    head = f"event: {event}\n" + (f"id: {id}\n" if id is not None else "")
+    return head.encode() + b"data: " + orjson.dumps(data) + b"\n\n"
+
+
+def frame(event: dict[str, Any]) -> bytes | None:
+    """The SSE frame for a runner event (None for events SSE does not carry)."""
+    kind = event["type"]
+    if kind == events.CHUNK:
+        return sse(
+            "progress",
+            {"chunk": event["chunk"], "tokens": event["tokens"]},
+            id=event["chunk_index"],
+        )
+    if kind == events.COMPLETE:
+        return sse(
+            "complete",
+            {
+                "generation_id": event["generation_id"],
+                "total_tokens": event["tokens_used"],
+                "word_count": event["word_count"],
+                "processing_time_ms": event["processing_time_ms"],
+            },
+        )
+    if kind == events.ERROR:
+        return sse("error", {"generation_id": event["generation_id"], **event["error"]})
+    if kind == events.CANCELLED:
+        return sse("cancelled", {"generation_id": event["generation_id"]})
+    return None
+
+
+async def event_stream(generation_id: str, handle: RunHandle) -> AsyncIterator[bytes]:
+    yield sse("start", {"generation_id": generation_id})
+    async for event in handle.follow():
+        data = frame(event)
+        if data is not None:
+            yield data
+
+
+async def generate_stream(request: Request) -> Response:
+    """Start a generation and stream it."""
+    parts = request.app.state.parts
+    ctx = await parts.contexts.build(
+        token=bearer_token(request.headers),
+        client_ip=request.client.host if request.client else None,
+        surface="sse",
+    )
+    request.state.rc = ctx
+    body = await read_json_body(request)
+    if not isinstance(body, dict):
+        raise ValidationFailed(field="body", reason="must be a JSON object")
+    generation_request = GenerationRequest(
+        format=body.get("format"),  # type: ignore[arg-type]
+        input=body.get("input"),  # type: ignore[arg-type]
+        options=body.get("options") or {},
+        metadata=body.get("metadata"),  # type: ignore[arg-type]
+    )
+    async with ctx.db.session() as session:
+        row = await start_generation(
+            session, ctx=ctx, request=generation_request, launch=False
+        )
+    handle = launch_generation(ctx, row.id)
+    return StreamingResponse(
+        event_stream(row.id, handle),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
