@@ -10,7 +10,8 @@ from __future__ import annotations
 from rest_compat import meta
 from rest_compat import generation_stream
 from rest_compat.documents import generation
-from rest_compat.table import Route
+from rest_compat.documents import batch, webhook
+from rest_compat.table import BODY, Route
 
 ROUTES: list[Route] = [
     Route(
@@ -80,5 +81,96 @@ ROUTES: list[Route] = [
         "Delete a generation and its versions",
         "generation",
         document=generation.DELETE,
+    ),
+    Route(
+        "POST",
+        "/generate/batch",
+        "Start a batch of generations, one background job per item",
+        "generation",
+        document=batch.CREATE_BATCH,
+        body="input",
+        status=202,
+    ),
+    Route(
+        "GET",
+        "/generate/batch/{id}",
+        "A batch and its items (implied by the spec's batch_id)",
+        "generation",
+        document=batch.GET_BATCH,
+        unwrap=True,
+    ),
+    Route(
+        "GET",
+        "/webhooks",
+        "Your webhook endpoints",
+        "webhooks",
+        document=webhook.LIST_ENDPOINTS,
+        query=("page", "limit"),
+        unwrap=True,
+    ),
+    Route(
+        "POST",
+        "/webhooks",
+        "Register a webhook endpoint; the signing secret is shown once",
+        "webhooks",
+        document=webhook.CREATE_ENDPOINT,
+        body="input",
+        status=201,
+    ),
+    Route(
+        "GET",
+        "/webhooks/{id}",
+        "One webhook endpoint",
+        "webhooks",
+        document=webhook.GET_ENDPOINT,
+        unwrap=True,
+    ),
+    Route(
+        "PATCH",
+        "/webhooks/{id}",
+        "Change a webhook endpoint (URL, events, description, enabled)",
+        "webhooks",
+        document=webhook.UPDATE_ENDPOINT,
+        body="input",
+    ),
+    Route(
+        "DELETE",
+        "/webhooks/{id}",
+        "Delete a webhook endpoint",
+        "webhooks",
+        document=webhook.DELETE_ENDPOINT,
+    ),
+    Route(
+        "POST",
+        "/webhooks/{id}/test",
+        "Send a webhook.test event to the endpoint",
+        "webhooks",
+        document=webhook.TEST_ENDPOINT,
+        status=202,
+    ),
+    Route(
+        "POST",
+        "/webhooks/{id}/rotate-secret",
+        "Replace the signing secret; the old one still signs during the overlap",
+        "webhooks",
+        document=webhook.ROTATE_SECRET,
+        body=BODY,
+    ),
+    Route(
+        "GET",
+        "/webhooks/{id}/deliveries",
+        "The endpoint's deliveries, newest first",
+        "webhooks",
+        document=webhook.LIST_DELIVERIES,
+        query=("status", "page", "limit"),
+        unwrap=True,
+    ),
+    Route(
+        "POST",
+        "/webhooks/{id}/deliveries/{deliveryId}/redeliver",
+        "Send a past delivery's event again",
+        "webhooks",
+        document=webhook.REDELIVER,
+        status=202,
     ),
 ]
