@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -17,6 +18,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 import models
+from harvest.adapters.http import HttpxWebhookTransport
 from harvest.adapters.mail import make_mailer
 from harvest.adapters.models import build_model_registry
 from harvest.graphql_app import HarvestGraphQL
@@ -58,6 +60,8 @@ def app_config(settings: Settings) -> AppConfig:
         app_url=settings.app_url,
         var_dir=settings.var_dir,
         webhook_allow_private=settings.webhook_allow_private,
+        webhook_retry_base_seconds=settings.webhook_retry_base_seconds,
+        webhook_timeout_seconds=settings.webhook_timeout_seconds,
     )
 
 
@@ -76,6 +80,8 @@ class Parts:
             listener=self.hub,
             models=build_model_registry(settings),
         )
+        self.webhook_transport = HttpxWebhookTransport()
+        self.services.webhooks = self.webhook_transport
         self.config = app_config(settings)
         self.contexts = ContextFactory(
             db=self.db, services=self.services, config=self.config
@@ -85,7 +91,9 @@ class Parts:
         )
         self.tracing = tracing
         attach_telemetry(self, tracing)
-        self.worker = Worker(self.contexts)
+        self.worker = Worker(
+            self.contexts, lease=timedelta(seconds=settings.job_lease_seconds)
+        )
         self.redis: Any = None
         if settings.redis_url:
             import redis.asyncio as aioredis
@@ -170,6 +178,7 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker_task
             await parts.hub.disconnect()
+            await parts.webhook_transport.aclose()
             if parts.redis is not None:
                 await parts.redis.aclose()
             await parts.db.dispose()

@@ -40,6 +40,9 @@ class Settings:
     stripe_webhook_secret: str | None = None
     stripe_base_url: str | None = None
     webhook_allow_private: bool = False
+    webhook_retry_base_seconds: float = 5.0
+    webhook_timeout_seconds: float = 10.0
+    job_lease_seconds: float = 30.0
     cors_origins: tuple[str, ...] = ()
     oauth_clients: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     oauth_endpoints: Mapping[str, str] = field(default_factory=dict)
@@ -160,6 +163,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
         stripe_base_url=env.get("HARVEST_STRIPE_BASE_URL") or None,
         webhook_allow_private=_flag(env.get("HARVEST_WEBHOOK_ALLOW_PRIVATE")),
+        webhook_timeout_seconds=float(env.get("HARVEST_WEBHOOK_TIMEOUT_SECONDS", "10")),
+        job_lease_seconds=float(env.get("HARVEST_JOB_LEASE_SECONDS", "30")),
         cors_origins=origins,
         oauth_clients=_oauth_clients(env),
         oauth_endpoints=_oauth_endpoints(env),

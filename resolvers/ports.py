@@ -135,6 +135,131 @@ class OAuthProvider(Protocol):
     ) -> OAuthProfile: ...
 
 
+@dataclass(frozen=True)
+class OutboundPost:
+    """One webhook POST: the URL as registered, and the checked address to use."""
+
+    url: str
+    address: str
+    body: bytes
+    headers: Mapping[str, str]
+    timeout_seconds: float
+
+
+@dataclass(frozen=True)
+class OutboundResult:
+    """What came back: a status code, or the reason no response arrived."""
+
+    status_code: int | None
+    error: str | None = None
+    duration_ms: int = 0
+
+
+class WebhookTransport(Protocol):
+    """Resolves webhook hosts and POSTs to an already checked address."""
+
+    async def resolve(self, host: str, port: int) -> list[str]:
+        """Every address ``host`` resolves to (empty when it does not resolve)."""
+        ...
+
+    async def post(self, request: OutboundPost) -> OutboundResult:
+        """Send one POST without following redirects."""
+        ...
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """One call to a model: the chat messages, the sampling bounds, and the
+    brief they were built from (the offline writer writes from the brief)."""
+
+    model: str
+    messages: list[dict[str, str]]
+    temperature: float
+    max_tokens: int
+    format: str
+    input: str
+    options: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ModelUsage:
+    """Tokens a call consumed, as the provider reports them."""
+
+    prompt_tokens: int
+    completion_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class ModelDelta:
+    """One piece of a streamed answer: text, or the usage report at the end."""
+
+    text: str = ""
+    usage: ModelUsage | None = None
+
+
+class ModelProvider(Protocol):
+    """Writes text for a model name (an OpenAI-compatible endpoint, or the
+    offline writer). Failures are raised as the domain's errors: Timeout,
+    ServiceUnavailable, ContentFiltered."""
+
+    name: str
+
+    def stream(self, request: ModelRequest) -> AsyncIterator[ModelDelta]:
+        """Yield the answer in pieces, then one delta carrying the usage."""
+        ...
+
+    async def complete(self, request: ModelRequest) -> tuple[str, ModelUsage]:
+        """The whole answer at once, with its usage."""
+        ...
+
+
+class AttemptCounter(Protocol):
+    """Counts failed attempts per key in a sliding window (memory or Redis)."""
+
+    async def failures(self, key: str) -> tuple[int, float]:
+        """The failures in the window and the epoch time of the last one."""
+        ...
+
+    async def record_failure(self, key: str) -> int: ...
+
+    async def clear(self, key: str) -> None: ...
+
+
+def _memory_attempts() -> AttemptCounter:
+    from resolvers.auth_throttle import MemoryAttemptCounter
+
+    return MemoryAttemptCounter()
+
+
+@dataclass(frozen=True)
+class OAuthProfile:
+    """Who the provider says signed in; ``email`` only counts when verified."""
+
+    subject: str
+    email: str | None
+    email_verified: bool
+    name: str = ""
+    avatar: str | None = None
+
+
+class OAuthProvider(Protocol):
+    """One OAuth 2 provider: the consent redirect, then code for profile."""
+
+    name: str
+
+    def authorization_url(
+        self, *, redirect_uri: str, state: str, code_verifier: str
+    ) -> str: ...
+
+    async def fetch_profile(
+        self, *, redirect_uri: str, code: str, code_verifier: str
+    ) -> OAuthProfile: ...
+
+
 @dataclass
 class Services:
     """The adapters one process holds; every request shares them.
@@ -146,6 +271,7 @@ class Services:
     mailer: Mailer
     publisher: Publisher
     extra: dict[str, Any] = field(default_factory=dict)
+    webhooks: WebhookTransport | None = None
     models: ModelRegistry | None = None
     listener: Listener | None = None
     telemetry: Telemetry = field(default_factory=NullTelemetry)

@@ -10,23 +10,29 @@ from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from schema.batch.mutations import BatchMutation
+from schema.batch.queries import BatchQuery
 from schema.errors import DomainErrors
 from schema.generation.mutations import GenerationMutation
 from schema.generation.queries import GenerationQuery
 from schema.scalars import SCALAR_OVERRIDES
 from schema.system.queries import SystemQuery
+from schema.webhook.mutations import WebhookMutation
+from schema.webhook.queries import WebhookQuery
 
 
 @strawberry.type
 class Query(
+    BatchQuery,
     GenerationQuery,
     SystemQuery,
+    WebhookQuery,
 ):
     pass
 
 
 @strawberry.type
-class Mutation(GenerationMutation):
+class Mutation(BatchMutation, GenerationMutation, WebhookMutation):
     pass
 
 
