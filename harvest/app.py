@@ -21,6 +21,8 @@ import models
 from harvest.adapters.http import HttpxWebhookTransport
 from harvest.adapters.mail import make_mailer
 from harvest.adapters.models import build_model_registry
+from harvest.adapters.ratelimit import make_rate_limit_store
+from harvest.conventions import platform_middleware
 from harvest.graphql_app import HarvestGraphQL
 from harvest.logs import configure_logging
 from harvest.middleware import RequestIdMiddleware
@@ -60,6 +62,7 @@ def app_config(settings: Settings) -> AppConfig:
         app_url=settings.app_url,
         var_dir=settings.var_dir,
         webhook_allow_private=settings.webhook_allow_private,
+        rate_limits=settings.rate_limits,
         webhook_retry_base_seconds=settings.webhook_retry_base_seconds,
         webhook_timeout_seconds=settings.webhook_timeout_seconds,
     )
@@ -101,6 +104,9 @@ class Parts:
             self.redis = aioredis.from_url(
                 settings.redis_url, socket_connect_timeout=2, socket_timeout=2
             )
+        self.services.rate_limits = make_rate_limit_store(
+            self.redis, namespace=settings.rate_limit_namespace
+        )
 
 
 async def healthz(request: Request) -> Response:
@@ -203,6 +209,7 @@ def create_app(
         middleware=[
             *tracing_middleware(parts.tracing),
             Middleware(RequestIdMiddleware),
+            *platform_middleware(parts),
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,

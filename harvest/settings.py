@@ -6,6 +6,7 @@ The names are the interface contract of DESIGN.md. Production mode
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Mapping
@@ -44,6 +45,8 @@ class Settings:
     webhook_timeout_seconds: float = 10.0
     job_lease_seconds: float = 30.0
     cors_origins: tuple[str, ...] = ()
+    rate_limits: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    rate_limit_namespace: str = ""
     oauth_clients: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     oauth_endpoints: Mapping[str, str] = field(default_factory=dict)
     app_url: str | None = None
@@ -128,6 +131,22 @@ def _oauth_endpoints(environ: Mapping[str, str]) -> dict[str, str]:
     return endpoints
 
 
+def _rate_limits(value: str | None) -> dict[str, dict[str, int]]:
+    """Per-tier overrides of the rate limits, as JSON (tests and staging)."""
+    if not value:
+        return {}
+    try:
+        parsed = json.loads(value)
+        return {
+            str(tier): {str(name): int(n) for name, n in numbers.items()}
+            for tier, numbers in parsed.items()
+        }
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise SettingsError(
+            'HARVEST_RATE_LIMITS must be JSON like {"free": {"requests_per_minute": 5}}'
+        ) from exc
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build settings from the environment (``os.environ`` by default)."""
     env = os.environ if environ is None else environ
@@ -166,6 +185,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_timeout_seconds=float(env.get("HARVEST_WEBHOOK_TIMEOUT_SECONDS", "10")),
         job_lease_seconds=float(env.get("HARVEST_JOB_LEASE_SECONDS", "30")),
         cors_origins=origins,
+        rate_limits=_rate_limits(env.get("HARVEST_RATE_LIMITS")),
+        rate_limit_namespace=env.get("HARVEST_RATE_LIMIT_NAMESPACE", ""),
         oauth_clients=_oauth_clients(env),
         oauth_endpoints=_oauth_endpoints(env),
         app_url=env.get("HARVEST_APP_URL") or None,

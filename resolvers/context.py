@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Literal
 from resolvers.errors import Forbidden, HarvestError, Unauthorized
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from models.db import Database
     from resolvers.ports import Services
 
@@ -27,6 +29,7 @@ class AppConfig:
     app_url: str | None = None
     var_dir: Path = Path("var")
     webhook_allow_private: bool = False
+    rate_limits: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     webhook_retry_base_seconds: float = 5.0
     webhook_timeout_seconds: float = 10.0
 

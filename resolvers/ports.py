@@ -36,6 +36,55 @@ class Publisher(Protocol):
     async def publish(self, channel: str, message: Mapping[str, Any]) -> None: ...
 
 
+@dataclass(frozen=True)
+class LimitCharge:
+    """One bucket a request draws on: a counter over a window (``slot`` None),
+    or a held slot named ``slot`` with a lease of ``window_seconds``."""
+
+    key: str
+    limit: int
+    window_seconds: float
+    slot: str | None = None
+
+
+@dataclass(frozen=True)
+class LimitUsage:
+    """A bucket after a charge: how much is used, and when room frees up."""
+
+    used: int
+    reset_after_seconds: float
+
+
+@dataclass(frozen=True)
+class LimitOutcome:
+    """All charges taken together, or none (``refused`` names the first full)."""
+
+    usages: tuple[LimitUsage, ...]
+    refused: int | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.refused is None
+
+
+class RateLimitStore(Protocol):
+    """Counters shared by every process that enforces the same limits."""
+
+    async def charge(self, charges: tuple[LimitCharge, ...]) -> LimitOutcome:
+        """Take one unit from every bucket atomically, or from none."""
+        ...
+
+    async def release(self, key: str, slot: str) -> None:
+        """Give back a held slot (a finished generation)."""
+        ...
+
+
+def _memory_rate_limits() -> RateLimitStore:
+    from resolvers.ratelimit_memory import MemoryRateLimitStore
+
+    return MemoryRateLimitStore()
+
+
 class Listener(Protocol):
     """Listens to a broadcast channel."""
 
@@ -271,6 +320,7 @@ class Services:
     mailer: Mailer
     publisher: Publisher
     extra: dict[str, Any] = field(default_factory=dict)
+    rate_limits: RateLimitStore = field(default_factory=_memory_rate_limits)
     webhooks: WebhookTransport | None = None
     models: ModelRegistry | None = None
     listener: Listener | None = None

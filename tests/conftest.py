@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -70,6 +71,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         secret_key="test-secret-" + "x" * 40,
         public_url="http://testserver",
         webhook_allow_private=True,
+        rate_limit_namespace=uuid.uuid4().hex[:12],
     )
 
 
