@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from cross_web import HTTPException
@@ -14,6 +15,8 @@ from resolvers.errors import NotFound, ValidationFailed
 from rest_compat.errors import error_response
 from schema.context import Context, ContextFactory, bearer_token
 
+GRAPHIQL_PAGE = Path(__file__).resolve().parent / "static" / "graphiql" / "index.html"
+
 
 class HarvestGraphQL(GraphQL):  # type: ignore[type-arg]
     """Strawberry's ASGI view, building our context from the caller's credential."""
@@ -21,6 +24,11 @@ class HarvestGraphQL(GraphQL):  # type: ignore[type-arg]
     def __init__(self, schema: Any, contexts: ContextFactory, *, ide: bool) -> None:
         super().__init__(schema, graphql_ide="graphiql" if ide else None)
         self.contexts = contexts
+
+    @property
+    def graphql_ide_html(self) -> str:
+        """GraphiQL loading its scripts from /static (Strawberry's uses a CDN)."""
+        return GRAPHIQL_PAGE.read_text(encoding="utf-8")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
