@@ -51,6 +51,7 @@ from resolvers.generation_runner import (
 from resolvers.model_registry import ModelEntry, ModelRegistry
 from resolvers.permissions import Action, can, member_role, require_team_action
 from resolvers.prompts import word_count
+from resolvers.ratelimit import check_generation_start, release_generation
 from resolvers.tiers import get_tier
 from resolvers.usage import generations_today, month_period, usage_between
 from subscriptions import channels, events
@@ -189,6 +190,7 @@ async def start_generation(
         options=options,
         meta=checked.metadata,
     )
+    await check_generation_start(ctx, generation_id=row.id)
     session.add(row)
     await session.commit()
     if launch:
@@ -350,6 +352,9 @@ async def cancel_generation(
         channels.generation_control(row.id),
         events.cancel_request(row.id, by=principal.user_id),
     )
+    await release_generation(
+        ctx.services.rate_limits, user_id=row.user_id, generation_id=row.id
+    )
     await session.refresh(row)
     return row
 
@@ -420,6 +425,7 @@ async def regenerate_generation(
     checked = check_options(merged)
     entry = _registry(ctx).resolve(checked.model)
     await ensure_quota(session, user_id=principal.user_id)
+    await check_generation_start(ctx, generation_id=row.id)
     row.options = replace(checked, model=entry.name).as_dict()
     row.model = entry.name
     row.status = "queued"

@@ -36,6 +36,7 @@ from resolvers.generation_request import check_options
 from resolvers.model_registry import ModelEntry
 from resolvers.ports import ModelDelta, ModelRequest, ModelUsage
 from resolvers.prompts import build_messages, target_words, word_count
+from resolvers.ratelimit import release_generation
 from resolvers.usage import record_generation_usage
 from subscriptions import channels, events
 
@@ -319,6 +320,9 @@ async def run_generation(
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
+        await release_generation(
+            ctx.services.rate_limits, user_id=row.user_id, generation_id=row.id
+        )
 
 
 def _elapsed_ms(started: float) -> int:

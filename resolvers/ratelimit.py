@@ -20,6 +20,7 @@ the pseudo-tiers ``anonymous`` and ``auth``, so tests can reach limits quickly.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ from resolvers.tiers import get_tier
 if TYPE_CHECKING:
     from resolvers.context import AppConfig, RequestContext
     from resolvers.ports import RateLimitStore
+
+logger = logging.getLogger(__name__)
 
 API_GENERAL = "api_general"
 AUTH = "auth"
@@ -185,6 +188,17 @@ async def check_generation_start(ctx: RequestContext, *, generation_id: str) -> 
 async def release_generation(
     store: RateLimitStore, *, user_id: str, generation_id: str
 ) -> None:
-    """Give back the concurrent-generation slot of a finished generation."""
+    """Give back the concurrent-generation slot of a finished generation.
+
+    A store that cannot be reached is logged, not raised: the slot's lease
+    frees it later anyway.
+    """
     key = bucket_key(f"user:{user_id}", CONCURRENT_GENERATIONS)
-    await store.release(key, generation_id)
+    try:
+        await store.release(key, generation_id)
+    except Exception:
+        logger.warning(
+            "generation slot not released",
+            extra={"generation_id": generation_id},
+            exc_info=True,
+        )
