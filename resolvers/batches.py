@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,12 +27,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from models.base import utcnow
-from models.generation import Batch, BatchItem
+from models.generation import Batch, BatchItem, Generation
+from models.user import User
 from models.webhook import WebhookEvent
-from resolvers.context import RequestContext
-from resolvers.errors import HarvestError, NotFound, QuotaExceeded, ValidationFailed
+from resolvers.context import Principal, RequestContext
+from resolvers.errors import (
+    HarvestError,
+    NotFound,
+    QuotaExceeded,
+    RateLimited,
+    ValidationFailed,
+)
 from resolvers.events import queue_delivery
-from resolvers.jobs import enqueue_job, is_last_attempt, job_handler
+from resolvers.generation import raise_if_failed, start_generation
+from resolvers.generation_request import GenerationRequest, validate_request
+from resolvers.generation_runner import run_generation
+from resolvers.jobs import RetryLater, enqueue_job, is_last_attempt, job_handler
 from resolvers.tiers import get_tier
 from resolvers.webhook_delivery import batch_secret
 from resolvers.webhook_urls import check_webhook_url
@@ -39,7 +50,10 @@ from resolvers.webhook_urls import check_webhook_url
 logger = logging.getLogger(__name__)
 
 ITEM_JOB = "batch.item"
-ITEM_JOB_ATTEMPTS = 3
+ITEM_JOB_ATTEMPTS = 30
+"""Generous: an item refused by the caller's concurrency or hourly limit waits
+(``RetryLater``) instead of failing, and each wait is an attempt."""
+RATE_LIMIT_WAIT_SECONDS = 2.0
 SECONDS_PER_ITEM = 15
 MAX_CLIENT_ID = 128
 ITEM_FINAL = ("completed", "failed")
@@ -59,8 +73,6 @@ class CreatedBatch:
 
 def check_item(position: int, raw: Any) -> dict[str, Any]:
     """One item, checked by the generation domain's own rules."""
-    from resolvers.generation_request import GenerationRequest, validate_request
-
     prefix = f"batch[{position}]"
     if not isinstance(raw, Mapping):
         raise ValidationFailed(field=prefix, reason="must be an object")
@@ -253,7 +265,8 @@ async def run_batch_item(
     session: AsyncSession, ctx: RequestContext, payload: dict[str, Any]
 ) -> None:
     """Generate one item; a domain error fails the item, not the batch."""
-    item = await session.get(BatchItem, payload["item_id"])
+    item_id = str(payload["item_id"])
+    item = await session.get(BatchItem, item_id)
     if item is None or item.status in ITEM_FINAL:
         return
     batch = await session.get(Batch, item.batch_id)
@@ -263,22 +276,87 @@ async def run_batch_item(
     item.updated_at = utcnow()
     await session.commit()
 
-    from resolvers.batch_runner import generate_item
-
     try:
-        generation_id = await generate_item(
-            session, ctx, batch=batch, item=item, tier=str(payload.get("tier", ""))
-        )
+        generation_id = await generate_item(session, ctx, batch=batch, item=item)
+    except RateLimited as exc:
+        if not is_last_attempt(ctx):
+            raise RetryLater("rate limited", delay=rate_limit_wait(exc)) from exc
+        await fail_item(session, item_id, error_of(exc))
     except HarvestError as exc:
-        await session.rollback()
-        await finish_item(session, batch, item, generation_id=None, error=error_of(exc))
-        return
+        await fail_item(session, item_id, error_of(exc))
     except Exception:
         if not is_last_attempt(ctx):
             raise
-        await session.rollback()
-        logger.exception("batch item failed", extra={"item_id": item.id})
+        logger.exception("batch item failed", extra={"item_id": item_id})
         error = {"code": "SERVER_ERROR", "message": "Generation failed", "details": {}}
-        await finish_item(session, batch, item, generation_id=None, error=error)
+        await fail_item(session, item_id, error)
+    else:
+        await finish_item(session, batch, item, generation_id=generation_id, error=None)
+
+
+async def fail_item(session: AsyncSession, item_id: str, error: dict[str, Any]) -> None:
+    """Record a failed item after rolling back whatever the attempt left."""
+    await session.rollback()
+    item = await session.get(BatchItem, item_id, populate_existing=True)
+    batch = await session.get(Batch, item.batch_id) if item is not None else None
+    if item is None or batch is None:
         return
-    await finish_item(session, batch, item, generation_id=generation_id, error=None)
+    await finish_item(session, batch, item, generation_id=None, error=error)
+
+
+def rate_limit_wait(exc: RateLimited) -> timedelta:
+    """How long a rate-limited item waits before its next try."""
+    raw = exc.headers.get("Retry-After") or exc.extra.get("retry_after")
+    try:
+        seconds = float(raw) if raw is not None else RATE_LIMIT_WAIT_SECONDS
+    except (TypeError, ValueError):
+        seconds = RATE_LIMIT_WAIT_SECONDS
+    return timedelta(seconds=max(seconds, 0.2))
+
+
+async def owner_context(
+    session: AsyncSession, ctx: RequestContext, user_id: str
+) -> RequestContext:
+    """The job's context acting as the batch's owner, at their current tier."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound("The batch's owner no longer exists")
+    principal = Principal(user_id=user.id, tier=user.subscription_tier)
+    return replace(ctx, principal=principal, surface="batch")
+
+
+async def generate_item(
+    session: AsyncSession, ctx: RequestContext, *, batch: Batch, item: BatchItem
+) -> str:
+    """Run the item's generation to its end, in this job; its id on success.
+
+    A generation left by an earlier attempt is reused when it ended, so a
+    worker that died after the generation finished does not make a second one.
+    """
+    if item.generation_id is not None:
+        earlier = await session.get(Generation, item.generation_id)
+        if earlier is not None and earlier.status in ("completed", "failed"):
+            raise_if_failed(earlier)
+            return earlier.id
+    owner = await owner_context(session, ctx, batch.user_id)
+    request = item.request
+    row = await start_generation(
+        session,
+        ctx=owner,
+        request=GenerationRequest(
+            format=request["format"],
+            input=request["input"],
+            options=request.get("options") or {},
+            metadata=request.get("metadata") or {},
+        ),
+        batch_id=batch.id,
+        launch=False,
+    )
+    item.generation_id = row.id
+    await session.commit()
+    await run_generation(owner, row.id)
+    finished = await session.get(Generation, row.id, populate_existing=True)
+    if finished is None:
+        raise NotFound("The item's generation was deleted")
+    raise_if_failed(finished)
+    return finished.id
