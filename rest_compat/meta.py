@@ -1,5 +1,6 @@
 """Plain routes that describe the API itself: the OpenAPI document and a
-reference page that needs no internet."""
+reference page (Swagger UI, served from the package's own assets, so it needs
+no internet)."""
 
 from __future__ import annotations
 
@@ -28,26 +29,46 @@ async def openapi_json(request: Request) -> Response:
 
 
 async def docs_page(request: Request) -> Response:
+    """Swagger UI over ``/v1/openapi.json``, from the server's own copy of its
+    scripts; the plain list of routes stays for readers without JavaScript."""
     document = _document(request)
     rows = []
     for path, operations in document["paths"].items():  # type: ignore[attr-defined]
         for method, operation in operations.items():
             rows.append(
                 "<tr><td><code>{}</code></td><td><code>/v1{}</code></td>"
-                "<td>{}</td><td>{}</td></tr>".format(
+                "<td>{}</td></tr>".format(
                     method.upper(),
                     html.escape(path),
                     html.escape(operation["summary"]),
-                    html.escape(", ".join(operation.get("tags", []))),
                 )
             )
-    page = (
-        "<!doctype html><html><head><meta charset=utf-8><title>Harvest API v1</title>"
-        "<style>body{font-family:system-ui,sans-serif;margin:2rem}"
-        "td{padding:.25rem .75rem;border-bottom:1px solid #ddd}</style></head><body>"
-        "<h1>Harvest API v1</h1><p>Machine-readable: <a href='/v1/openapi.json'>"
-        "/v1/openapi.json</a>. GraphQL: <a href='/graphql'>/graphql</a>.</p>"
-        "<table><thead><tr><th>Method</th><th>Path</th><th>Summary</th><th>Tag</th>"
-        "</tr></thead><tbody>" + "".join(rows) + "</tbody></table></body></html>"
+    return HTMLResponse(
+        _REFERENCE_PAGE.replace("{{ROWS}}", "".join(rows)),
+        headers={"Cache-Control": "no-cache"},
     )
-    return HTMLResponse(page)
+
+
+_REFERENCE_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Harvest API v1 reference</title>
+<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">
+<style>body{margin:0;font-family:system-ui,sans-serif}
+.harvest-links{padding:.5rem 1rem;border-bottom:1px solid #ddd;font-size:.9rem}
+.harvest-links a{margin-right:1rem}</style>
+</head>
+<body>
+<div class="harvest-links"><strong>Harvest API v1</strong> &middot;
+<a href="/v1/openapi.json">openapi.json</a><a href="/graphql">GraphQL</a>
+<a href="/">playground</a></div>
+<div id="reference"></div>
+<noscript><table><thead><tr><th>Method</th><th>Path</th><th>Summary</th></tr>
+</thead><tbody>{{ROWS}}</tbody></table></noscript>
+<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/reference/reference.js"></script>
+</body>
+</html>
+"""
