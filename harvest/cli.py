@@ -19,6 +19,11 @@ def _serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     if settings.is_sqlite:
         upgrade(settings.database_url)
+    if args.workers > 1:
+        from harvest.metrics import prepare_multiprocess_dir
+
+        # Before the workers start: each one must see the shared folder.
+        prepare_multiprocess_dir(settings.var_dir)
     uvicorn.run(
         "harvest.app:create_app",
         factory=True,
@@ -108,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("-o", "--output", help="write to this file instead of stdout")
     export.set_defaults(run=_export_schema)
+
+    from harvest.admin import register as register_admin
+
+    register_admin(commands)
     return parser
 
 

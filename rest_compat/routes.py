@@ -7,10 +7,8 @@ request/response. The OpenAPI document is generated from this list.
 
 from __future__ import annotations
 
-from rest_compat import meta
-from rest_compat import generation_stream
-from rest_compat.documents import generation
-from rest_compat.documents import batch, webhook
+from rest_compat import generation_download, generation_stream, meta
+from rest_compat.documents import batch, generation, webhook
 from rest_compat.table import BODY, Route
 
 ROUTES: list[Route] = [
@@ -81,6 +79,23 @@ ROUTES: list[Route] = [
         "Delete a generation and its versions",
         "generation",
         document=generation.DELETE,
+    ),
+    Route(
+        "POST",
+        "/generate/{id}/export",
+        "A signed link to the generation as a file, valid for 24 hours",
+        "generation",
+        document=generation.EXPORT,
+        body=BODY,
+    ),
+    Route(
+        "GET",
+        "/exports/{filename}",
+        "Download an export: the signed link from POST /generate/{id}/export",
+        "generation",
+        handler=generation_download.export_download,
+        public=True,
+        response_media_type="application/octet-stream",
     ),
     Route(
         "POST",

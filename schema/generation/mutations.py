@@ -8,15 +8,18 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from resolvers import generation
+from resolvers import generation, generation_export
 from resolvers.generation_request import GenerationRequest
 from schema.context import Context, call
 from schema.generation.types import (
+    ExportFormat,
     GenerateInput,
     GenerateResult,
     GenerateUsage,
     Generation,
     GenerationDeleteResult,
+    GenerationExport,
+    GenerationExportOptions,
 )
 
 
@@ -108,3 +111,32 @@ class GenerationMutation:
             options=options,  # type: ignore[arg-type]
         )
         return Generation.of(row)
+
+    @strawberry.mutation(
+        description="A signed link to the generation as a file (pdf, markdown, "
+        "html, txt or docx), valid for 24 hours."
+    )
+    async def generation_export(
+        self,
+        info: Info[Context, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="Generation id.")],
+        format: Annotated[
+            ExportFormat, strawberry.argument(description="The file format.")
+        ],
+        options: Annotated[
+            GenerationExportOptions | None,
+            strawberry.argument(description="include_metadata and watermark."),
+        ] = None,
+    ) -> GenerationExport:
+        chosen = options or GenerationExportOptions()
+        link = await call(
+            info,
+            generation_export.export_generation,
+            generation_id=str(id),
+            format=format.value,
+            include_metadata=chosen.include_metadata,
+            watermark=chosen.watermark,
+        )
+        return GenerationExport(
+            export_url=link.url, expires_at=link.expires_at, format=format
+        )
