@@ -15,8 +15,15 @@ from schema.batch.queries import BatchQuery
 from schema.errors import DomainErrors
 from schema.generation.mutations import GenerationMutation
 from schema.generation.queries import GenerationQuery
+from schema.notification.mutations import NotificationMutation
+from schema.notification.queries import NotificationQuery
 from schema.scalars import SCALAR_OVERRIDES
 from schema.system.queries import SystemQuery
+from schema.team.approvals import ApprovalMutation
+from schema.team.mutations import TeamMutation
+from schema.team.queries import TeamQuery
+from schema.template.mutations import TemplateMutation
+from schema.template.queries import TemplateQuery
 from schema.webhook.mutations import WebhookMutation
 from schema.webhook.queries import WebhookQuery
 
@@ -25,14 +32,25 @@ from schema.webhook.queries import WebhookQuery
 class Query(
     BatchQuery,
     GenerationQuery,
+    NotificationQuery,
     SystemQuery,
+    TeamQuery,
+    TemplateQuery,
     WebhookQuery,
 ):
     pass
 
 
 @strawberry.type
-class Mutation(BatchMutation, GenerationMutation, WebhookMutation):
+class Mutation(
+    ApprovalMutation,
+    BatchMutation,
+    GenerationMutation,
+    NotificationMutation,
+    TeamMutation,
+    TemplateMutation,
+    WebhookMutation,
+):
     pass
 
 
