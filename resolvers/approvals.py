@@ -4,7 +4,8 @@ When a team requires approval, a generation created in the team by a member
 who cannot approve (an editor) starts with ``approval_status`` ``pending``.
 A pending generation is visible only to its author and to the members who
 may approve (admins and the owner), until one of them approves it (then every
-member sees it) or rejects it (then it stays with its author). Members who
+member sees it) or rejects it (then it stays with its author and the
+approvers). Members who
 can approve, and teams that do not require approval, create generations with
 no approval status.
 """
@@ -88,7 +89,7 @@ async def visible_generations_clause(
             col(Generation.team_id).in_(viewing),
             sa.or_(
                 col(Generation.approval_status).is_(None),
-                col(Generation.approval_status) != PENDING,
+                col(Generation.approval_status).not_in(permissions.UNAPPROVED),
                 col(Generation.team_id).in_(approving),
             ),
         ),

@@ -152,19 +152,23 @@ def needs_approval(role: str | None, *, approval_required: bool) -> bool:
     return approval_required and not can(role, Action.APPROVE_GENERATIONS)
 
 
+UNAPPROVED = ("pending", "rejected")
+"""Approval states that keep a team generation from the team's viewers."""
+
+
 def can_see_team_generation(
     role: str | None, *, is_author: bool, approval_status: str | None
 ) -> bool:
     """Whether a generation of a team is visible to a caller.
 
-    Its author always sees it; members see it by role, except that a pending
-    one is visible only to those who can approve it.
+    Its author always sees it; members see it by role, except that one
+    waiting for approval (or rejected) is visible only to those who approve.
     """
     if is_author:
         return True
     if not can(role, Action.VIEW_GENERATIONS):
         return False
-    if approval_status == "pending":
+    if approval_status in UNAPPROVED:
         return can(role, Action.APPROVE_GENERATIONS)
     return True
 

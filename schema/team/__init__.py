@@ -1,0 +1,1 @@
+"""Teams: members, roles, invitations, settings and usage."""

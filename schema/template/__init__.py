@@ -1,0 +1,1 @@
+"""Prompt templates: variables, rendering, ratings and use."""
