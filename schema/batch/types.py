@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -34,7 +35,7 @@ class BatchItem:
             format=str(row.request.get("format", "")),
             status=row.status,
             generation_id=row.generation_id,
-            error=row.error,
+            error=cast(JSON, row.error),
             updated_at=row.updated_at,
         )
 

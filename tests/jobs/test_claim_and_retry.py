@@ -63,7 +63,7 @@ async def enqueue(app: Starlette, kind: str, count: int, **options: Any) -> list
 
 async def load(app: Starlette, job_id: str) -> Job:
     async with app.state.parts.db.session() as session:
-        job = await session.get(Job, job_id)
+        job: Job | None = await session.get(Job, job_id)
         assert job is not None
         return job
 
