@@ -21,7 +21,9 @@ import models
 from harvest.adapters.http import HttpxWebhookTransport
 from harvest.adapters.mail import make_mailer
 from harvest.adapters.models import build_model_registry
+from harvest.adapters.oauth import make_oauth_providers
 from harvest.adapters.ratelimit import make_rate_limit_store
+from harvest.adapters.throttle.redis import RedisAttemptCounter
 from harvest.conventions import platform_middleware
 from harvest.graphql_app import HarvestGraphQL
 from harvest.logs import configure_logging
@@ -104,6 +106,9 @@ class Parts:
             self.redis = aioredis.from_url(
                 settings.redis_url, socket_connect_timeout=2, socket_timeout=2
             )
+        self.services.oauth = make_oauth_providers(settings)
+        if self.redis is not None:
+            self.services.attempts = RedisAttemptCounter(self.redis)
         self.services.rate_limits = make_rate_limit_store(
             self.redis, namespace=settings.rate_limit_namespace
         )

@@ -30,6 +30,8 @@ class User(SQLModel, table=True):
     last_login: datetime | None = None
     deletion_scheduled_at: datetime | None = Field(default=None, index=True)
     deletion_reason: str | None = Field(default=None, max_length=2000)
+    deletion_feedback: str | None = Field(default=None, max_length=4000)
+    tokens_valid_after: datetime | None = None
     created_at: datetime = created_field()
     updated_at: datetime = updated_field()
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from datetime import timedelta
 
 import jwt
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, or_, select
 
 from models.base import new_id, utcnow
-from models.user import ApiKey, User
+from models.user import ApiKey, RefreshFamily, RefreshToken, User
 from resolvers.context import AppConfig, Principal
 from resolvers.errors import Unauthorized
 
@@ -27,6 +29,11 @@ AUDIENCE = "harvest-api"
 ACCESS_TOKEN_SECONDS = 3600
 API_KEY_PREFIX = "hv_"
 LAST_USED_GRANULARITY = timedelta(minutes=5)
+REFRESH_PREFIX = "hrt_"
+REFRESH_LIFETIME = timedelta(days=7)
+REMEMBER_ME_LIFETIME = timedelta(days=30)
+
+logger = logging.getLogger(__name__)
 
 
 class TokenExpired(Unauthorized):
@@ -104,11 +111,165 @@ async def authenticate_bearer(
     user = await session.get(User, str(claims["sub"]))
     if user is None or user.deletion_scheduled_at is not None:
         raise Unauthorized("Invalid access token")
+    if _issued_before_revocation(user, claims):
+        raise Unauthorized("Access token revoked: log in again")
     return Principal(
         user_id=user.id,
         tier=user.subscription_tier,
         kind="user",
         token_id=str(claims["jti"]),
+    )
+
+
+def _issued_before_revocation(user: User, claims: dict[str, object]) -> bool:
+    if user.tokens_valid_after is None:
+        return False
+    issued_at = claims.get("iat")
+    if not isinstance(issued_at, int):
+        return True
+    return issued_at < int(user.tokens_valid_after.timestamp())
+
+
+def new_refresh_secret() -> str:
+    """A fresh opaque refresh token; only its keyed hash is stored."""
+    return REFRESH_PREFIX + secrets.token_urlsafe(48)
+
+
+def refresh_lifetime(remember_me: bool) -> timedelta:
+    return REMEMBER_ME_LIFETIME if remember_me else REFRESH_LIFETIME
+
+
+async def start_refresh_family(
+    session: AsyncSession, *, config: AppConfig, user_id: str, remember_me: bool
+) -> str:
+    """Open a login session and return its first refresh token (caller commits)."""
+    expires_at = utcnow() + refresh_lifetime(remember_me)
+    family = RefreshFamily(
+        user_id=user_id, remember_me=remember_me, expires_at=expires_at
+    )
+    secret = new_refresh_secret()
+    session.add(family)
+    await session.flush()
+    session.add(
+        RefreshToken(
+            family_id=family.id,
+            token_hash=hash_secret(config, secret),
+            expires_at=expires_at,
+        )
+    )
+    return secret
+
+
+async def rotate_refresh_token(
+    session: AsyncSession, *, config: AppConfig, secret: str
+) -> tuple[User, str]:
+    """Spend a refresh token: returns its user and the token that replaces it.
+
+    A token that was already spent is a sign of theft: the whole family is
+    revoked, so neither the thief nor the owner can keep using it. The spend is
+    a conditional UPDATE, so of concurrent attempts exactly one wins.
+    """
+    row = await _find_refresh_token(session, config=config, secret=secret)
+    if row is None:
+        raise Unauthorized("Invalid refresh token: log in again")
+    token, family = row
+    token_id, family_id, user_id = token.id, family.id, family.user_id
+    remember_me = family.remember_me
+    now = utcnow()
+    if family.revoked_at is not None:
+        raise Unauthorized("Refresh token revoked: log in again")
+    if token.rotated_at is not None:
+        await _revoke_reused_family(session, family_id=family_id)
+    if token.expires_at <= now:
+        raise Unauthorized("Refresh token expired: log in again")
+
+    spent = await session.execute(
+        sa.update(RefreshToken)
+        .where(col(RefreshToken.id) == token_id, col(RefreshToken.rotated_at).is_(None))
+        .values(rotated_at=now)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        await session.rollback()
+        await _revoke_reused_family(session, family_id=family_id)
+    user = await session.get(User, user_id)
+    if user is None or user.deletion_scheduled_at is not None:
+        await session.rollback()
+        raise Unauthorized("Invalid refresh token: log in again")
+
+    replacement = new_refresh_secret()
+    expires_at = now + refresh_lifetime(remember_me)
+    session.add(
+        RefreshToken(
+            family_id=family_id,
+            token_hash=hash_secret(config, replacement),
+            expires_at=expires_at,
+        )
+    )
+    await session.execute(
+        sa.update(RefreshFamily)
+        .where(col(RefreshFamily.id) == family_id)
+        .values(expires_at=expires_at)
+    )
+    await session.commit()
+    return user, replacement
+
+
+async def revoke_refresh_family(
+    session: AsyncSession, *, config: AppConfig, secret: str
+) -> bool:
+    """Revoke the session ``secret`` belongs to; False for an unknown token."""
+    row = await _find_refresh_token(session, config=config, secret=secret)
+    if row is None:
+        return False
+    await _revoke_families(
+        session, where=col(RefreshFamily.id) == row[1].id, reason="logout"
+    )
+    await session.commit()
+    return True
+
+
+async def revoke_user_sessions(
+    session: AsyncSession, *, user: User, reason: str
+) -> None:
+    """Revoke every refresh family of ``user`` and the access tokens issued
+    before now (caller commits)."""
+    await _revoke_families(
+        session, where=col(RefreshFamily.user_id) == user.id, reason=reason
+    )
+    user.tokens_valid_after = utcnow()
+    session.add(user)
+
+
+async def _find_refresh_token(
+    session: AsyncSession, *, config: AppConfig, secret: str
+) -> tuple[RefreshToken, RefreshFamily] | None:
+    if not secret.startswith(REFRESH_PREFIX):
+        return None
+    result = await session.execute(
+        select(RefreshToken, RefreshFamily)
+        .join(RefreshFamily, col(RefreshFamily.id) == col(RefreshToken.family_id))
+        .where(col(RefreshToken.token_hash) == hash_secret(config, secret))
+    )
+    row = result.first()
+    return None if row is None else (row[0], row[1])
+
+
+async def _revoke_reused_family(session: AsyncSession, *, family_id: str) -> None:
+    await _revoke_families(
+        session, where=col(RefreshFamily.id) == family_id, reason="reuse"
+    )
+    await session.commit()
+    logger.warning("refresh token reused; family revoked", extra={"family": family_id})
+    raise Unauthorized("Refresh token already used: this session is now revoked")
+
+
+async def _revoke_families(
+    session: AsyncSession, *, where: sa.ColumnElement[bool], reason: str
+) -> None:
+    await session.execute(
+        sa.update(RefreshFamily)
+        .where(where, col(RefreshFamily.revoked_at).is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
     )
 
 

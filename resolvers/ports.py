@@ -232,3 +232,5 @@ class Services:
     models: ModelRegistry | None = None
     listener: Listener | None = None
     telemetry: Telemetry = field(default_factory=NullTelemetry)
+    attempts: AttemptCounter = field(default_factory=_memory_attempts)
+    oauth: dict[str, OAuthProvider] = field(default_factory=dict)

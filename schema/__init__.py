@@ -10,6 +10,8 @@ from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from schema.auth.mutations import AuthMutation
+from schema.auth.queries import AuthQuery
 from schema.batch.mutations import BatchMutation
 from schema.batch.queries import BatchQuery
 from schema.errors import DomainErrors
@@ -24,18 +26,22 @@ from schema.team.mutations import TeamMutation
 from schema.team.queries import TeamQuery
 from schema.template.mutations import TemplateMutation
 from schema.template.queries import TemplateQuery
+from schema.user.mutations import UserMutation
+from schema.user.queries import UserQuery
 from schema.webhook.mutations import WebhookMutation
 from schema.webhook.queries import WebhookQuery
 
 
 @strawberry.type
 class Query(
+    AuthQuery,
     BatchQuery,
     GenerationQuery,
     NotificationQuery,
     SystemQuery,
     TeamQuery,
     TemplateQuery,
+    UserQuery,
     WebhookQuery,
 ):
     pass
@@ -44,11 +50,13 @@ class Query(
 @strawberry.type
 class Mutation(
     ApprovalMutation,
+    AuthMutation,
     BatchMutation,
     GenerationMutation,
     NotificationMutation,
     TeamMutation,
     TemplateMutation,
+    UserMutation,
     WebhookMutation,
 ):
     pass

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-12-03 19:41:02.441146
+Create Date: 2026-12-03 20:17:46.847065
 """
 
 from __future__ import annotations
@@ -95,6 +95,8 @@ def upgrade() -> None:
     sa.Column('last_login', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('deletion_scheduled_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('deletion_reason', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+    sa.Column('deletion_feedback', sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=True),
+    sa.Column('tokens_valid_after', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users'))

@@ -1,0 +1,1 @@
+"""Shared failure counters for login throttling."""

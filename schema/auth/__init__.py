@@ -1,0 +1,1 @@
+"""GraphQL for signing up, signing in and sessions."""

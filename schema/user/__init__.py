@@ -1,0 +1,1 @@
+"""GraphQL for the signed-in user: profile and API keys."""
