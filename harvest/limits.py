@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from harvest.metrics import RATE_LIMIT_REFUSALS
 from resolvers.callers import CallerResolver
 from resolvers.errors import HarvestError, RateLimited
 from resolvers.ports import RateLimitStore
@@ -87,6 +88,7 @@ class RateLimitMiddleware:
                 and scope["path"] in CREDENTIAL_ROUTES,
             )
         except RateLimited as refusal:
+            RATE_LIMIT_REFUSALS.labels(str(refusal.details.get("bucket", "-"))).inc()
             await send_error(scope, send, refusal)
             return
         limit_headers = [

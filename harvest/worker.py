@@ -101,13 +101,18 @@ class Worker:
                 token=None, client_ip=None, surface="job", request_id=job.id
             )
             rc.extras["job"] = job
-            async with self.db.session() as session:
-                await handler(session, rc, dict(job.payload))
+            attributes = {"job_id": job.id, "attempt": job.attempts}
+            with rc.services.telemetry.span(f"job {job.kind}", attributes):
+                async with self.db.session() as session:
+                    await handler(session, rc, dict(job.payload))
             async with self.db.session() as session:
                 await jobs.finish_job(session, job_id=job.id, worker_id=self.worker_id)
             logger.info(
                 "job done",
                 extra={"job_id": job.id, "kind": job.kind, "attempt": job.attempts},
+            )
+            self.contexts.services.telemetry.job_finished(
+                kind=job.kind, outcome="succeeded"
             )
         except asyncio.CancelledError:
             raise
@@ -121,6 +126,10 @@ class Worker:
                     "attempt": job.attempts,
                     "error": type(exc).__name__,
                 },
+            )
+            self.contexts.services.telemetry.job_finished(
+                kind=job.kind,
+                outcome="failed" if job.attempts >= job.max_attempts else "retrying",
             )
             with contextlib.suppress(Exception):
                 async with self.db.session() as session:

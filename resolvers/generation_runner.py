@@ -186,6 +186,16 @@ async def _deltas(
     yield ModelDelta(usage=usage)
 
 
+async def _traced(
+    ctx: RequestContext, row: Generation, deltas: AsyncIterator[ModelDelta]
+) -> AsyncIterator[ModelDelta]:
+    """The provider's deltas inside one ``model.call`` span."""
+    attributes = {"model": row.model, "format": row.format, "generation_id": row.id}
+    with ctx.services.telemetry.span("model.call", attributes):
+        async for delta in deltas:
+            yield delta
+
+
 async def _stream(
     ctx: RequestContext, handle: RunHandle, row: Generation, started: float
 ) -> tuple[str, ModelUsage]:
@@ -202,7 +212,7 @@ async def _stream(
     pieces: list[str] = []
     usage = ModelUsage(0, 0)
     reported = 0
-    async for delta in _deltas(entry, request):
+    async for delta in _traced(ctx, row, _deltas(entry, request)):
         if delta.usage is not None:
             usage = delta.usage
         if not delta.text:
@@ -398,6 +408,13 @@ async def _finish_completed(
         "generation completed",
         extra={"generation_id": row.id, "tokens": usage.total_tokens, "ms": elapsed},
     )
+    ctx.services.telemetry.generation_finished(
+        model=row.model,
+        format=row.format,
+        status="completed",
+        tokens=usage.total_tokens,
+        seconds=elapsed / 1000,
+    )
     await _publish(
         ctx,
         handle,
@@ -449,6 +466,12 @@ async def _finish_failed(
     logger.info(
         "generation failed", extra={"generation_id": row.id, "code": error.code.value}
     )
+    ctx.services.telemetry.generation_finished(
+        model=row.model,
+        format=row.format,
+        status="failed",
+        seconds=_elapsed_ms(started) / 1000,
+    )
     await _publish(
         ctx,
         handle,
@@ -474,6 +497,12 @@ async def _finish_cancelled(
             )
         )
         await session.commit()
+    ctx.services.telemetry.generation_finished(
+        model=row.model,
+        format=row.format,
+        status="cancelled",
+        seconds=_elapsed_ms(started) / 1000,
+    )
     await _publish(ctx, handle, row, events.cancelled(row.id))
 
 

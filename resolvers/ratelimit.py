@@ -182,6 +182,7 @@ async def check_generation_start(ctx: RequestContext, *, generation_id: str) -> 
     if outcome.refused is not None:
         bucket = (GENERATE, CONCURRENT_GENERATIONS)[outcome.refused]
         limit = charges[outcome.refused].limit
+        ctx.services.telemetry.rate_limit_refused(bucket=bucket)
         raise bucket_state(bucket, limit, outcome.usages[outcome.refused]).refusal()
 
 

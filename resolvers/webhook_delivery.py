@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -144,12 +145,20 @@ async def deliver_webhook(
     headers = delivery_headers(
         secrets_in_use, event=event, delivery_id=delivery.id, body=body
     )
-    result = await attempt(ctx, url=delivery.url, body=body, headers=headers)
+    started = time.monotonic()
+    with ctx.services.telemetry.span(
+        "webhook.delivery",
+        {"delivery_id": delivery.id, "attempt": delivery.attempts + 1},
+    ):
+        result = await attempt(ctx, url=delivery.url, body=body, headers=headers)
 
     delivery.attempts += 1
     delivery.last_status_code = result.status_code
     succeeded = result.status_code is not None and 200 <= result.status_code < 300
     if succeeded:
+        ctx.services.telemetry.webhook_delivery(
+            outcome="delivered", seconds=time.monotonic() - started
+        )
         await record_success(session, delivery=delivery, endpoint=endpoint)
         return
     await record_failure(
@@ -205,6 +214,7 @@ async def record_failure(
         delivery.status = "retrying"
         delivery.next_attempt_at = utcnow() + delay
     await session.commit()
+    ctx.services.telemetry.webhook_delivery(outcome="failed" if final else "retrying")
     if notification is not None:
         await push_notification(ctx, notification)
     logger.info(

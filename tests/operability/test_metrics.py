@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from starlette.applications import Starlette
+
+from tests.factories import make_user
 
 GRAPHQL_PING = "query MetricsProbe { __typename }"
 
@@ -78,3 +81,33 @@ async def test_job_queue_gauges_are_exposed(client: httpx.AsyncClient) -> None:
 
     assert 'harvest_jobs{status="queued"}' in text
     assert "harvest_job_queue_oldest_age_seconds" in text
+
+
+async def test_a_generation_moves_the_generation_and_token_counters(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await make_user(app, tier="pro")
+    before = await scrape(client)
+
+    response = await client.post(
+        "/v1/generate",
+        json={"format": "blog", "input": "Metrics for a small bakery"},
+        headers=user.headers,
+    )
+    after = await scrape(client)
+
+    assert response.status_code == 200, response.text
+    generation = response.json()["generation"]
+    labels = {"model": generation["model"], "format": "blog"}
+    done = {**labels, "status": "completed"}
+    assert delta(before, after, "harvest_generations_total", **done) == 1
+    assert (
+        delta(before, after, "harvest_generation_tokens_total", **labels)
+        == generation["tokens_used"]
+    )
+    route = {"method": "POST", "route": "/v1/generate", "status": "200"}
+    assert delta(before, after, "harvest_http_requests_total", **route) == 1
+
+
+def delta(before: str, after: str, name: str, **labels: str) -> float:
+    return sample(after, name, **labels) - sample(before, name, **labels)
