@@ -108,7 +108,9 @@ class Parts:
             )
         self.services.oauth = make_oauth_providers(settings)
         if self.redis is not None:
-            self.services.attempts = RedisAttemptCounter(self.redis)
+            self.services.attempts = RedisAttemptCounter(
+                self.redis, namespace=settings.rate_limit_namespace
+            )
         self.services.rate_limits = make_rate_limit_store(
             self.redis, namespace=settings.rate_limit_namespace
         )

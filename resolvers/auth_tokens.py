@@ -55,6 +55,7 @@ def issue_access_token(config: AppConfig, user: User) -> tuple[str, str]:
         "exp": int((now + timedelta(seconds=ACCESS_TOKEN_SECONDS)).timestamp()),
         "jti": jti,
         "typ": "access",
+        "iat_us": int(now.timestamp() * 1_000_000),
         "tier": user.subscription_tier,
     }
     token = jwt.encode(
@@ -122,12 +123,17 @@ async def authenticate_bearer(
 
 
 def _issued_before_revocation(user: User, claims: dict[str, object]) -> bool:
+    """True for a token issued before the user's sessions were revoked; the
+    microsecond claim keeps a token issued just after a reset valid."""
     if user.tokens_valid_after is None:
         return False
-    issued_at = claims.get("iat")
-    if not isinstance(issued_at, int):
-        return True
-    return issued_at < int(user.tokens_valid_after.timestamp())
+    issued_us = claims.get("iat_us")
+    if not isinstance(issued_us, int):
+        issued_at = claims.get("iat")
+        if not isinstance(issued_at, int):
+            return True
+        issued_us = issued_at * 1_000_000
+    return issued_us < int(user.tokens_valid_after.timestamp() * 1_000_000)
 
 
 def new_refresh_secret() -> str:

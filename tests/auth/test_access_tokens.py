@@ -164,3 +164,26 @@ async def test_access_token_carries_the_fixed_claims(client: httpx.AsyncClient) 
     assert {"exp", "iat", "iss", "aud", "sub", "jti"} <= set(claims)
     assert claims["exp"] - claims["iat"] == 3600
     assert claims["sub"] == account["user"]["id"]
+
+
+async def test_revoking_sessions_refuses_tokens_issued_just_before_but_not_after(
+    client: httpx.AsyncClient, app: Starlette
+) -> None:
+    from models.user import User
+    from resolvers.auth_tokens import issue_access_token, revoke_user_sessions
+
+    handle = await make_user(app)
+    parts = app.state.parts
+    async with parts.db.session() as session:
+        user = await session.get(User, handle.id)
+        assert user is not None
+        await revoke_user_sessions(session, user=user, reason="test")
+        await session.commit()
+        await session.refresh(user)
+        fresh, _ = issue_access_token(parts.config, user)
+
+    before = await client.get("/v1/users/me", headers=handle.headers)
+    after = await client.get("/v1/users/me", headers=bearer(fresh))
+
+    assert before.status_code == 401
+    assert after.status_code == 200
