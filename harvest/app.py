@@ -15,7 +15,6 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
-from starlette.websockets import WebSocket
 
 import models
 from harvest.adapters.http import HttpxWebhookTransport
@@ -43,12 +42,14 @@ from models.db import Database
 from models.migrations import upgrade_async
 from resolvers.context import AppConfig
 from resolvers.errors import ServiceUnavailable
+from resolvers.generation_runner import drain_generations
 from resolvers.ports import Services
 from rest_compat.errors import EXCEPTION_HANDLERS, error_response
 from rest_compat.routes import ROUTES
 from rest_compat.shim import build_routes
 from schema import build_schema
 from schema.context import ContextFactory
+from subscriptions import ws_protocol
 from subscriptions.hub import Hub
 
 logger = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class Parts:
             settings.database_url, connect_timeout=settings.db_connect_timeout_seconds
         )
         self.hub = Hub(settings.redis_url)
+        self.ws_registry = ws_protocol.ConnectionRegistry()
         self.services = Services(
             mailer=make_mailer(settings),
             publisher=self.hub,
@@ -116,6 +118,15 @@ class Parts:
         )
 
 
+async def going_away(app: Starlette, *, grace_seconds: float) -> None:
+    """First step of a shutdown, before the server drops its connections: close
+    the spec's WebSocket connections with 1001 (clients resume elsewhere, from
+    the chunk log), then let this process's running generations finish."""
+    parts: Parts = app.state.parts
+    await parts.ws_registry.going_away()
+    await drain_generations(grace_seconds)
+
+
 async def healthz(request: Request) -> Response:
     return Response(b'{"status":"ok"}', media_type="application/json")
 
@@ -145,11 +156,6 @@ async def readyz(request: Request) -> Response:
     return Response(
         orjson.dumps({"status": "ok", "checks": checks}), media_type="application/json"
     )
-
-
-async def reserved_websocket(websocket: WebSocket) -> None:
-    """The spec's WebSocket endpoint, until its protocol is served."""
-    await websocket.close(code=1013, reason="not available yet")
 
 
 def create_app(
@@ -201,13 +207,16 @@ def create_app(
         parts.schema, parts.contexts, ide=not settings.is_production
     )
     rest = build_routes(ROUTES, parts.schema, parts.contexts)
+    spec_websocket = ws_protocol.endpoint(
+        contexts=parts.contexts, hub=parts.hub, registry=parts.ws_registry
+    )
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
-        WebSocketRoute("/v1", reserved_websocket),
-        WebSocketRoute("/v1/ws", reserved_websocket),
+        WebSocketRoute("/v1", spec_websocket),
+        WebSocketRoute("/v1/ws", spec_websocket),
         Mount("/v1", routes=rest),
         *operability_routes(),
     ]

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+from typing import Any
 
 from harvest.settings import SettingsError, load_settings
 
@@ -24,18 +25,22 @@ def _serve(args: argparse.Namespace) -> int:
 
         # Before the workers start: each one must see the shared folder.
         prepare_multiprocess_dir(settings.var_dir)
-    uvicorn.run(
-        "harvest.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=args.grace,
-        ws_max_size=1024 * 1024,
-        proxy_headers=True,
-    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": args.host,
+        "port": args.port,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": args.grace,
+        "ws_max_size": 1024 * 1024,
+        "proxy_headers": True,
+    }
+    if args.workers > 1:
+        uvicorn.run("harvest.app:create_app", workers=args.workers, **options)
+        return 0
+    from harvest.server import HarvestServer
+
+    HarvestServer(uvicorn.Config("harvest.app:create_app", **options)).run()
     return 0
 
 

@@ -10,6 +10,8 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
 from resolvers.errors import NotFound, ValidationFailed
 from rest_compat.errors import error_response
@@ -47,6 +49,29 @@ class HarvestGraphQL(GraphQL):  # type: ignore[type-arg]
             response = error_response(error, status=exc.status_code)
         await response(scope, receive, send)
 
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object]:
+        """Authenticate a subscription connection from its ``connection_init``
+        payload: ``{"Authorization": "Bearer ..."}`` or ``{"token": ...}``.
+
+        Without a credential there the connection keeps the one of its upgrade
+        request (header or ``?token=``); a credential that does not verify is
+        refused (graphql-transport-ws closes with 4403).
+        """
+        token = connection_token(context.connection_params)
+        if token is None:
+            return UNSET
+        request = context.request
+        rc = await self.contexts.build(
+            token=token,
+            client_ip=request.client.host if request and request.client else None,
+            surface="graphql",
+        )
+        if rc.principal is None:
+            reason = rc.auth_error.message if rc.auth_error else "Invalid token"
+            raise ConnectionRejectionError({"message": reason})
+        context.rc = rc
+        return UNSET
+
     async def get_context(
         self, request: Request | WebSocket, response: Any = None
     ) -> Context:
@@ -60,3 +85,20 @@ class HarvestGraphQL(GraphQL):  # type: ignore[type-arg]
         )
         request.scope.setdefault("state", {})["rc"] = rc
         return Context(rc=rc, request=request, response=response)
+
+
+def connection_token(params: Any) -> str | None:
+    """The credential in a ``connection_init`` payload, if it carries one."""
+    if not isinstance(params, dict):
+        return None
+    token = params.get("token")
+    if isinstance(token, str) and token.strip():
+        return token.strip()
+    for name in ("Authorization", "authorization"):
+        value = params.get(name)
+        if isinstance(value, str):
+            return bearer_token({"authorization": value})
+    headers = params.get("headers")
+    if isinstance(headers, dict):
+        return connection_token(headers)
+    return None

@@ -7,7 +7,7 @@ request/response. The OpenAPI document is generated from this list.
 
 from __future__ import annotations
 
-from rest_compat import generation_download, generation_stream, meta, oauth_routes
+from rest_compat import generation_download, generation_resume, generation_stream, meta, oauth_routes
 from rest_compat.documents import (
     auth,
     batch,
@@ -125,6 +125,14 @@ ROUTES: list[Route] = [
         "Generate content as Server-Sent Events: start, progress, complete, error",
         "generation",
         handler=generation_stream.generate_stream,
+        response_media_type="text/event-stream",
+    ),
+    Route(
+        "GET",
+        "/generate/stream/{generation_id}",
+        "Resume a generation's Server-Sent Events after Last-Event-ID",
+        "generation",
+        handler=generation_resume.resume_generation_stream,
         response_media_type="text/event-stream",
     ),
     Route(

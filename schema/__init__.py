@@ -14,11 +14,12 @@ from schema.auth.mutations import AuthMutation
 from schema.auth.queries import AuthQuery
 from schema.batch.mutations import BatchMutation
 from schema.batch.queries import BatchQuery
-from schema.errors import DomainErrors
+from schema.errors import DomainErrors, render_error
 from schema.generation.mutations import GenerationMutation
 from schema.generation.queries import GenerationQuery
 from schema.notification.mutations import NotificationMutation
 from schema.notification.queries import NotificationQuery
+from schema.realtime.subscriptions import RealtimeSubscription
 from schema.scalars import SCALAR_OVERRIDES
 from schema.system.queries import SystemQuery
 from schema.team.approvals import ApprovalMutation
@@ -62,13 +63,19 @@ class Mutation(
     pass
 
 
+@strawberry.type
+class Subscription(RealtimeSubscription):
+    pass
+
+
 class HarvestSchema(strawberry.Schema):
     """Errors are logged once, by ``DomainErrors``, and only when unexpected."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: Any = None
     ) -> None:
-        return None
+        # Subscription events bypass ``DomainErrors``: render them here, in place.
+        errors[:] = [render_error(error) for error in errors]
 
 
 def build_schema(
@@ -79,6 +86,7 @@ def build_schema(
     return HarvestSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         scalar_overrides=SCALAR_OVERRIDES,
         extensions=[
             DomainErrors,

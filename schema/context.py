@@ -30,6 +30,7 @@ class Context:
     request: Any = None
     response: Any = None
     loaders: dict[str, Any] = field(default_factory=dict)
+    connection_params: Any = None
 
 
 def request_context(info: Info[Context, Any]) -> RequestContext:

@@ -37,6 +37,8 @@ def error_extensions(error: HarvestError) -> dict[str, Any]:
 
 def render_error(error: GraphQLError) -> GraphQLError:
     """Give ``error`` the extensions our clients read; mask unexpected ones."""
+    if error.original_error is None and "code" in (error.extensions or {}):
+        return error  # already rendered
     domain = to_harvest_error(error)
     if domain is not None:
         message, extensions = domain.message, error_extensions(domain)

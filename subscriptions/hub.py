@@ -35,7 +35,7 @@ from subscriptions.connections import (
     MemoryConnectionCounter,
     RedisConnectionCounter,
 )
-from subscriptions.redis_backend import ConfirmedRedisBackend
+from subscriptions.redis_backend import ConfirmedRedisBackend, shared_redis
 
 logger = logging.getLogger(__name__)
 
@@ -153,9 +153,7 @@ class Hub:
         self.loop = asyncio.get_running_loop()
         await self._broadcast.connect()
         if self.backend in ("redis", "rediss"):
-            import redis.asyncio as aioredis
-
-            self.redis = aioredis.from_url(self.url, socket_connect_timeout=2)
+            self.redis = shared_redis(self.url)
             self.log = RedisChunkLog(
                 self.redis,
                 running_ttl=self.log_running_ttl,

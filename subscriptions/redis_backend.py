@@ -21,6 +21,20 @@ from broadcaster._backends.base import BroadcastBackend
 logger = logging.getLogger(__name__)
 
 SUBSCRIBE_TIMEOUT_SECONDS = 5.0
+POOL_SIZE = 64
+POOL_WAIT_SECONDS = 5.0
+
+
+def shared_redis(url: str) -> Any:
+    """A client whose pool waits for a free connection rather than failing
+    when a burst (many connections opening at once) outnumbers it."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=POOL_SIZE,
+        timeout=POOL_WAIT_SECONDS,
+        socket_connect_timeout=2,
+    )
+    return aioredis.Redis(connection_pool=pool)
 
 
 class ConfirmedRedisBackend(BroadcastBackend):
@@ -35,7 +49,7 @@ class ConfirmedRedisBackend(BroadcastBackend):
         self._reader: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
-        self._conn = aioredis.from_url(self._url)
+        self._conn = shared_redis(self._url)
         self._pubsub = self._conn.pubsub()
         await self._pubsub.connect()
         self._reader = asyncio.create_task(self._read())

@@ -1,0 +1,1 @@
+"""GraphQL subscriptions: generation streams, generation events, notifications."""

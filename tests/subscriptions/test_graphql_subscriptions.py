@@ -1,0 +1,266 @@
+"""GraphQL subscriptions over both WebSocket protocols, authenticated in
+``connection_init``."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from websockets.asyncio.client import ClientConnection, connect
+
+from models.generation import Generation
+from models.notification import Notification
+from resolvers.notifications import push_notification
+from tests.factories import make_user
+from tests.subscriptions.factories import in_server, make_team
+from tests.subscriptions.wire import BLOG, close_code, receive, send
+from tests.support import LiveServer
+
+GENERATION_START = """
+subscription Start($input: JSON!) {
+  generationStart(input: $input) {
+    type generationId chunk chunkIndex progress content tokensUsed
+    error { code message }
+  }
+}
+"""
+
+GENERATION_FOLLOW = """
+subscription Follow($id: ID!, $after: Int!) {
+  generationFollow(id: $id, after: $after) { type generationId chunk chunkIndex content }
+}
+"""
+
+GENERATION_EVENTS = """
+subscription Events($teamId: ID) {
+  generationEvents(teamId: $teamId) { type generationId }
+}
+"""
+
+NOTIFICATIONS = """
+subscription { notificationReceived { id type title message actionUrl createdAt } }
+"""
+
+PROTOCOLS = ["graphql-transport-ws", "graphql-ws"]
+
+
+class Client:
+    """Speaks one of the two protocols; ``subscribe`` then ``next_payload``."""
+
+    def __init__(self, ws: ClientConnection, protocol: str) -> None:
+        self.ws = ws
+        self.protocol = protocol
+
+    async def init(self, payload: dict[str, Any]) -> dict[str, Any]:
+        await send(self.ws, {"type": "connection_init", "payload": payload})
+        while True:
+            frame = await receive(self.ws)
+            if frame["type"] != "ka":
+                return frame
+
+    async def subscribe(
+        self, query: str, variables: dict[str, Any] | None = None, op: str = "1"
+    ) -> None:
+        kind = "subscribe" if self.protocol == "graphql-transport-ws" else "start"
+        await send(
+            self.ws,
+            {
+                "id": op,
+                "type": kind,
+                "payload": {"query": query, "variables": variables or {}},
+            },
+        )
+
+    async def next_payload(self, timeout: float = 15) -> dict[str, Any]:
+        """The next result payload; raises on an error or a completed operation."""
+        while True:
+            frame = await receive(self.ws, timeout)
+            if frame["type"] in ("ka", "pong", "ping"):
+                continue
+            if frame["type"] in ("next", "data"):
+                return dict(frame["payload"])
+            raise AssertionError(f"unexpected frame {frame}")
+
+    async def results(self, field: str, *ends: str) -> list[dict[str, Any]]:
+        """Every ``field`` result up to one whose type is in ``ends``."""
+        items = []
+        while True:
+            payload = await self.next_payload()
+            assert not payload.get("errors"), payload
+            item = payload["data"][field]
+            items.append(item)
+            if item.get("type") in ends:
+                return items
+
+
+async def open_client(
+    server: LiveServer, protocol: str, token: str | None
+) -> tuple[Any, Client]:
+    manager = connect(f"{server.ws_url}/graphql", subprotocols=[protocol])  # type: ignore[list-item]
+    ws = await manager.__aenter__()
+    client = Client(ws, protocol)
+    if token is not None:
+        ack = await client.init({"Authorization": f"Bearer {token}"})
+        assert ack["type"] == "connection_ack"
+    return manager, client
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_generation_start_streams_to_completion(
+    app: Starlette, slow_server: LiveServer, protocol: str
+) -> None:
+    user = await make_user(app, tier="pro")
+    manager, client = await open_client(slow_server, protocol, user.token)
+
+    await client.subscribe(GENERATION_START, {"input": BLOG})
+    events = await client.results("generationStart", "complete", "error")
+    await manager.__aexit__(None, None, None)
+
+    chunks = [e for e in events if e["type"] == "chunk"]
+    assert events[-1]["type"] == "complete"
+    assert [c["chunkIndex"] for c in chunks] == list(range(len(chunks)))
+    assert "".join(c["chunk"] for c in chunks) == events[-1]["content"]
+    async with app.state.parts.db.session() as session:
+        row = await session.get(Generation, events[-1]["generationId"])
+    assert row is not None and row.content == events[-1]["content"]
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_token_field_in_connection_init_authenticates(
+    app: Starlette, live_server: LiveServer, protocol: str
+) -> None:
+    user = await make_user(app)
+    manager, client = await open_client(live_server, protocol, None)
+
+    ack = await client.init({"token": user.token})
+    await client.subscribe(GENERATION_EVENTS)
+    await asyncio.sleep(0.3)
+    await in_server(
+        live_server,
+        live_server.app.state.parts.hub.publish(
+            f"user:{user.id}:generations",
+            {"type": "generation_complete", "generation_id": "gen_1"},
+        ),
+    )
+    payload = await client.next_payload()
+    await manager.__aexit__(None, None, None)
+
+    assert ack["type"] == "connection_ack"
+    assert payload["data"]["generationEvents"] == {
+        "type": "complete",
+        "generationId": "gen_1",
+    }
+
+
+async def test_bad_token_in_connection_init_is_rejected_on_transport_ws(
+    live_server: LiveServer,
+) -> None:
+    manager, client = await open_client(live_server, "graphql-transport-ws", None)
+
+    await send(
+        client.ws, {"type": "connection_init", "payload": {"token": "not-a-token"}}
+    )
+
+    assert await close_code(client.ws) == 4403
+    await manager.__aexit__(None, None, None)
+
+
+async def test_bad_token_in_connection_init_is_rejected_on_graphql_ws(
+    live_server: LiveServer,
+) -> None:
+    manager, client = await open_client(live_server, "graphql-ws", None)
+
+    frame = await client.init({"Authorization": "Bearer not-a-token"})
+
+    assert frame["type"] == "connection_error"
+    await manager.__aexit__(None, None, None)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_subscription_without_credential_answers_unauthorized(
+    live_server: LiveServer, protocol: str
+) -> None:
+    manager, client = await open_client(live_server, protocol, None)
+    await client.init({})
+
+    await client.subscribe(NOTIFICATIONS)
+    frame = await receive(client.ws)
+    await manager.__aexit__(None, None, None)
+
+    errors = (
+        frame["payload"] if frame["type"] == "error" else frame["payload"]["errors"]
+    )
+    assert errors[0]["extensions"]["code"] == "UNAUTHORIZED"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_generation_follow_resumes_after_the_given_chunk(
+    app: Starlette, slow_server: LiveServer, protocol: str
+) -> None:
+    user = await make_user(app, tier="pro")
+    manager, client = await open_client(slow_server, protocol, user.token)
+    await client.subscribe(GENERATION_START, {"input": BLOG})
+    seen = []
+    while len(seen) < 4:
+        event = (await client.next_payload())["data"]["generationStart"]
+        if event["type"] == "chunk":
+            seen.append(event)
+    await manager.__aexit__(None, None, None)
+    generation_id = seen[0]["generationId"]
+
+    manager, client = await open_client(slow_server, protocol, user.token)
+    await client.subscribe(
+        GENERATION_FOLLOW, {"id": generation_id, "after": seen[-1]["chunkIndex"]}
+    )
+    rest = await client.results("generationFollow", "complete", "error")
+    await manager.__aexit__(None, None, None)
+
+    chunks = seen + [e for e in rest if e["type"] == "chunk"]
+    assert [c["chunkIndex"] for c in chunks] == list(range(len(chunks)))
+    assert "".join(c["chunk"] for c in chunks) == rest[-1]["content"]
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_team_events_are_refused_to_a_non_member(
+    app: Starlette, live_server: LiveServer, protocol: str
+) -> None:
+    user = await make_user(app)
+    owner = await make_user(app)
+    team_id = await make_team(app, owner)
+    manager, client = await open_client(live_server, protocol, user.token)
+
+    await client.subscribe(GENERATION_EVENTS, {"teamId": team_id})
+    frame = await receive(client.ws)
+    await manager.__aexit__(None, None, None)
+
+    errors = (
+        frame["payload"] if frame["type"] == "error" else frame["payload"]["errors"]
+    )
+    assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_notifications_arrive_on_the_subscription(
+    app: Starlette, live_server: LiveServer, protocol: str
+) -> None:
+    user = await make_user(app)
+    manager, client = await open_client(live_server, protocol, user.token)
+    notification = Notification(
+        user_id=user.id, type="team_invite", title="Invitation", message="Join us"
+    )
+    rc = await live_server.app.state.parts.contexts.build(
+        token=None, client_ip=None, surface="test"
+    )
+
+    await client.subscribe(NOTIFICATIONS)
+    await asyncio.sleep(0.3)
+    await in_server(live_server, push_notification(rc, notification))
+    payload = await client.next_payload()
+    await manager.__aexit__(None, None, None)
+
+    pushed = payload["data"]["notificationReceived"]
+    assert pushed["id"] == notification.id
+    assert pushed["title"] == "Invitation"
+    assert pushed["createdAt"].endswith("Z")

@@ -1,0 +1,315 @@
+"""The spec's WebSocket protocol: authentication, close codes, ping, channels."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import orjson
+import pytest
+from starlette.applications import Starlette
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from models.notification import Notification
+from resolvers.notifications import push_notification
+from subscriptions.ws_protocol import MAX_MESSAGE_BYTES
+from tests.factories import make_user
+from tests.subscriptions.factories import (
+    expired_token,
+    in_server,
+    make_team,
+)
+from tests.support import LiveServer
+
+TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+
+async def receive(ws: ClientConnection, timeout: float = 5) -> dict[str, Any]:
+    return dict(orjson.loads(await asyncio.wait_for(ws.recv(), timeout)))
+
+
+async def close_code(ws: ClientConnection, timeout: float = 5) -> int | None:
+    with pytest.raises(ConnectionClosed):
+        while True:
+            await asyncio.wait_for(ws.recv(), timeout)
+    return ws.close_code
+
+
+async def send(ws: ClientConnection, message: dict[str, Any]) -> None:
+    await ws.send(orjson.dumps(message).decode())
+
+
+async def test_token_in_query_is_answered_with_connected(
+    app: Starlette, live_server: LiveServer
+) -> None:
+    user = await make_user(app)
+
+    async with connect(f"{live_server.ws_url}/v1?token={user.token}") as ws:
+        frame = await receive(ws)
+
+    assert frame["type"] == "connected"
+    assert frame["session_id"].startswith("sess_")
+    assert TIME.match(frame["server_time"])
+
+
+async def test_auth_message_first_is_answered_with_connected_on_v1_ws(
+    app: Starlette, live_server: LiveServer
+) -> None:
+    user = await make_user(app)
+
+    async with connect(f"{live_server.ws_url}/v1/ws") as ws:
+        await send(ws, {"type": "auth", "token": user.token})
+        frame = await receive(ws)
+
+    assert frame["type"] == "connected"
+
+
+async def test_invalid_token_closes_with_4000(live_server: LiveServer) -> None:
+    async with connect(f"{live_server.ws_url}/v1?token=not-a-token") as ws:
+        assert await close_code(ws) == 4000
+
+
+async def test_invalid_token_in_auth_message_closes_with_4000(
+    live_server: LiveServer,
+) -> None:
+    async with connect(f"{live_server.ws_url}/v1") as ws:
+        await send(ws, {"type": "auth", "token": "hv_nope"})
+
+        assert await close_code(ws) == 4000
+
+
+async def test_expired_token_closes_with_4001(
+    app: Starlette, live_server: LiveServer
+) -> None:
+    user = await make_user(app)
+
+    async with connect(
+        f"{live_server.ws_url}/v1?token={expired_token(app, user)}"
+    ) as ws:
+        assert await close_code(ws) == 4001
+
+
+async def test_first_message_other_than_auth_closes_with_1008(
+    live_server: LiveServer,
+) -> None:
+    async with connect(f"{live_server.ws_url}/v1") as ws:
+        await send(ws, {"type": "ping"})
+
+        assert await close_code(ws) == 1008
+
+
+async def test_connection_past_the_tier_limit_closes_with_4002(
+    app: Starlette, live_server: LiveServer
+) -> None:
+    user = await make_user(app, tier="free")
+    url = f"{live_server.ws_url}/v1?token={user.token}"
+
+    async with connect(url) as first:
+        await receive(first)
+        async with connect(url) as second:
+            assert await close_code(second) == 4002
+        await send(first, {"type": "ping"})
+        assert (await receive(first))["type"] == "pong"
+
+    async with connect(url) as again:
+        assert (await receive(again))["type"] == "connected"
+
+
+async def test_pro_tier_holds_five_connections(
+    app: Starlette, live_server: LiveServer
+) -> None:
+    user = await make_user(app, tier="pro")
+    url = f"{live_server.ws_url}/v1?token={user.token}"
+    opened = [await connect(url) for _ in range(5)]
+    for ws in opened:
+        assert (await receive(ws))["type"] == "connected"
+
+    async with connect(url) as sixth:
+        assert await close_code(sixth) == 4002
+
+    for ws in opened:
+        await ws.close()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "{not json",
+        '["a list"]',
+        '{"type": "teleport"}',
+        '{"no_type": 1}',
+        '{"type": "ping", "pad": "' + "x" * MAX_MESSAGE_BYTES + '"}',
+    ],
+    ids=["bad-json", "not-object", "unknown-type", "no-type", "oversized"],
+)
+async def test_invalid_message_closes_with_4003(
+    app: Starlette, live_server: LiveServer, raw: str
+) -> None:
+    user = await make_user(app)
+
+    async with connect(
+        f"{live_server.ws_url}/v1?token={user.token}", max_size=None
+    ) as ws:
+        await receive(ws)
+        await ws.send(raw)
+
+        assert await close_code(ws) == 4003
+
+
+async def test_ping_is_answered_with_pong_and_server_time(
+    app: Starlette, live_server: LiveServer
+) -> None:
+    user = await make_user(app)
+
+    async with connect(f"{live_server.ws_url}/v1?token={user.token}") as ws:
+        await receive(ws)
+        await send(ws, {"type": "ping"})
+        frame = await receive(ws)
+
+    assert frame["type"] == "pong"
+    assert TIME.match(frame["server_time"])
+
+
+async def test_subscribe_to_own_generations_is_confirmed(
+    app: Starlette, live_server: LiveServer
+) -> None:
+    user = await make_user(app)
+
+    async with connect(f"{live_server.ws_url}/v1?token={user.token}") as ws:
+        await receive(ws)
+        await send(
+            ws,
+            {
+                "type": "subscribe",
+                "channel": "generations",
+                "filters": {"user_id": user.id},
+            },
+        )
+        frame = await receive(ws)
+
+    assert frame["type"] == "subscribed"
+    assert frame["channel"] == "generations"
+    assert frame["subscription_id"].startswith("sub_")
+
+
+async def test_subscribe_to_another_users_generations_is_refused(
+    app: Starlette, live_server: LiveServer
+) -> None:
+    user = await make_user(app)
+    other = await make_user(app)
+
+    async with connect(f"{live_server.ws_url}/v1?token={user.token}") as ws:
+        await receive(ws)
+        await send(
+            ws,
+            {
+                "type": "subscribe",
+                "channel": "generations",
+                "filters": {"user_id": other.id},
+            },
+        )
+        frame = await receive(ws)
+        await send(ws, {"type": "ping"})
+        still_open = await receive(ws)
+
+    assert frame["type"] == "error"
+    assert frame["error"]["code"] == "FORBIDDEN"
+    assert still_open["type"] == "pong"
+
+
+async def test_subscribe_to_a_foreign_teams_generations_is_refused(
+    app: Starlette, live_server: LiveServer
+) -> None:
+    user = await make_user(app)
+    owner = await make_user(app)
+    team_id = await make_team(app, owner)
+
+    async with connect(f"{live_server.ws_url}/v1?token={user.token}") as ws:
+        await receive(ws)
+        await send(
+            ws,
+            {
+                "type": "subscribe",
+                "channel": "generations",
+                "filters": {"team_id": team_id},
+            },
+        )
+        frame = await receive(ws)
+
+    assert frame["type"] == "error"
+    assert frame["error"]["code"] == "NOT_FOUND"
+
+
+async def test_team_member_receives_the_teams_generation_events(
+    app: Starlette, live_server: LiveServer
+) -> None:
+    owner = await make_user(app)
+    member = await make_user(app)
+    team_id = await make_team(app, owner, member)
+    hub = live_server.app.state.parts.hub
+
+    async with connect(f"{live_server.ws_url}/v1?token={member.token}") as ws:
+        await receive(ws)
+        await send(
+            ws,
+            {
+                "type": "subscribe",
+                "channel": "generations",
+                "filters": {"team_id": team_id},
+            },
+        )
+        assert (await receive(ws))["type"] == "subscribed"
+        await in_server(
+            live_server,
+            hub.publish(
+                f"team:{team_id}:generations",
+                {"type": "generation_complete", "generation_id": "gen_x"},
+            ),
+        )
+        frame = await receive(ws)
+
+    assert frame == {"type": "generation_complete", "generation_id": "gen_x"}
+
+
+async def test_unknown_channel_is_refused_with_a_validation_error(
+    app: Starlette, live_server: LiveServer
+) -> None:
+    user = await make_user(app)
+
+    async with connect(f"{live_server.ws_url}/v1?token={user.token}") as ws:
+        await receive(ws)
+        await send(ws, {"type": "subscribe", "channel": "everything"})
+        frame = await receive(ws)
+
+    assert frame["error"]["code"] == "VALIDATION_ERROR"
+    assert frame["error"]["details"]["field"] == "channel"
+
+
+async def test_notifications_are_pushed_to_the_connection(
+    app: Starlette, live_server: LiveServer
+) -> None:
+    user = await make_user(app)
+    notification = Notification(
+        user_id=user.id,
+        type="team_invite",
+        title="Team Invitation",
+        message="You've been invited",
+        action_url="/teams/invite/xyz",
+    )
+    rc = await live_server.app.state.parts.contexts.build(
+        token=None, client_ip=None, surface="test"
+    )
+
+    async with connect(f"{live_server.ws_url}/v1?token={user.token}") as ws:
+        await receive(ws)
+        await send(ws, {"type": "subscribe", "channel": "notifications"})
+        assert (await receive(ws))["type"] == "subscribed"
+        await in_server(live_server, push_notification(rc, notification))
+        frame = await receive(ws)
+
+    assert frame["type"] == "notification"
+    assert frame["notification"]["id"] == notification.id
+    assert frame["notification"]["title"] == "Team Invitation"
+    assert TIME.match(frame["notification"]["created_at"])
