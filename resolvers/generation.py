@@ -22,6 +22,7 @@ from models.base import utcnow
 from models.generation import Generation, GenerationVersion
 from models.team import Team
 from models.user import User
+from resolvers.approvals import initial_approval_status
 from resolvers.context import RequestContext
 from resolvers.errors import (
     Conflict,
@@ -49,7 +50,13 @@ from resolvers.generation_runner import (
     title_of,
 )
 from resolvers.model_registry import ModelEntry, ModelRegistry
-from resolvers.permissions import Action, can, member_role, require_team_action
+from resolvers.permissions import (
+    Action,
+    can,
+    can_see_team_generation,
+    member_role,
+    require_team_action,
+)
 from resolvers.prompts import word_count
 from resolvers.ratelimit import check_generation_start, release_generation
 from resolvers.tiers import get_tier
@@ -189,6 +196,9 @@ async def start_generation(
         input=checked.input,
         options=options,
         meta=checked.metadata,
+        approval_status=await initial_approval_status(
+            session, team_id=checked.team_id, user_id=principal.user_id
+        ),
     )
     await check_generation_start(ctx, generation_id=row.id)
     session.add(row)
@@ -234,7 +244,9 @@ async def _visible(
     if row.team_id is None:
         return None
     role = await member_role(session, team_id=row.team_id, user_id=user_id)
-    if role is None or not can(role, Action.VIEW_GENERATIONS):
+    if not can_see_team_generation(
+        role, is_author=False, approval_status=row.approval_status
+    ):
         return None
     if not can(role, action):
         return None

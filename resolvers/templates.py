@@ -20,13 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from models.base import new_id, utcnow
+from models.generation import Generation
 from models.team import Team
 from models.template import Template, TemplateRating
 from models.user import User
 from resolvers import permissions
 from resolvers.context import RequestContext
 from resolvers.errors import Forbidden, NotFound, ValidationFailed
-from resolvers.generation_request import FORMATS
+from resolvers.generation import raise_if_failed, start_generation
+from resolvers.generation_request import FORMATS, GenerationRequest
+from resolvers.generation_runner import await_generation
 from resolvers.pagination import PageInfo, PageRequest, paginate
 from resolvers.permissions import Action
 from resolvers.teams import PersonSummary, team_settings
@@ -503,3 +506,56 @@ async def count_use(session: AsyncSession, *, template_id: str) -> None:
         .where(col(Template.id) == template_id)
         .values(usage_count=col(Template.usage_count) + 1)
     )
+
+
+async def use_template(
+    session: AsyncSession,
+    *,
+    ctx: RequestContext,
+    template_id: str,
+    variables: Mapping[str, Any] | None = None,
+    options: Mapping[str, Any] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> Generation:
+    """Render the template with ``variables`` and generate from it; waits for
+    the result.
+
+    The use is counted in the same transaction that stores the generation, so
+    a refused generation (quota, limits, bad options) counts nothing. A team
+    template's uses take the team's ``default_model`` unless the options name
+    a model.
+    """
+    principal = ctx.require_writer()
+    if options is not None and not isinstance(options, Mapping):
+        raise ValidationFailed(field="options", reason="must be an object")
+    access = await template_access(
+        session, template_id=template_id, user_id=principal.user_id
+    )
+    template = access.template
+    prompt = render_prompt(template, variables)
+    chosen = dict(options or {})
+    if chosen.get("model") is None and template.team_id is not None:
+        team = await session.get(Team, template.team_id)
+        default_model = team_settings(team).default_model if team else None
+        if default_model:
+            chosen["model"] = default_model
+
+    await count_use(session, template_id=template.id)
+    row = await start_generation(
+        session,
+        ctx=ctx,
+        request=GenerationRequest(
+            format=template.format,
+            input=prompt,
+            options=chosen,
+            metadata=dict(metadata or {}),
+        ),
+        template_id=template.id,
+    )
+    logger.info(
+        "template used", extra={"template_id": template.id, "generation_id": row.id}
+    )
+
+    finished = await await_generation(ctx, row.id)
+    raise_if_failed(finished)
+    return finished

@@ -432,6 +432,14 @@ ROUTES: list[Route] = [
         body=BODY,
     ),
     Route(
+        "POST",
+        "/templates/{id}/use",
+        "Generate from a template with values for its variables",
+        "templates",
+        document=template.TEMPLATE_USE,
+        body="input",
+    ),
+    Route(
         "GET",
         "/notifications",
         "The caller's notifications, newest first (implied)",

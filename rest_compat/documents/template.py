@@ -71,3 +71,11 @@ mutation TemplateRate($id: ID!, $rating: Int!) {{
   templateRate(id: $id, rating: $rating) {{ template {{ {TEMPLATE_FULL} }} }}
 }}
 """
+
+TEMPLATE_USE = """
+mutation TemplateUse($id: ID!, $input: TemplateUseInput) {
+  templateUse(id: $id, input: $input) {
+    generation { id content template_id: templateId }
+  }
+}
+"""

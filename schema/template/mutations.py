@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from resolvers import templates
 from schema.context import Context, call
+from schema.generation.types import Generation
 from schema.template.types import (
     Template,
     TemplateDeletePayload,
@@ -115,6 +116,29 @@ class TemplateUpdateInput:
         return found
 
 
+@strawberry.input(description="Values for a template's variables, and how to generate.")
+class TemplateUseInput:
+    variables: JSON | None = strawberry.field(
+        default=None, description="Values by variable name."
+    )
+    options: JSON | None = strawberry.field(
+        default=None,
+        description="Generation options (model, tone, length, ...), as for "
+        "generate; a team template's default_model applies when no model is "
+        "named.",
+    )
+    metadata: JSON | None = strawberry.field(
+        default=None,
+        description="Labels stored on the generation; team_id makes it a "
+        "generation of that team.",
+    )
+
+
+@strawberry.type(description="The generation a template use produced.")
+class TemplateUsePayload:
+    generation: Generation = strawberry.field(description="The finished generation.")
+
+
 @strawberry.type
 class TemplateMutation:
     @strawberry.mutation(description="Create a template written by the caller.")
@@ -185,3 +209,27 @@ class TemplateMutation:
             info, templates.rate_template, template_id=str(id), rating=rating
         )
         return TemplatePayload(template=Template.of(view))
+
+    @strawberry.mutation(
+        description="Generate from a template: its prompt is rendered with the "
+        "variables (a missing required or unknown variable is a VALIDATION_ERROR "
+        "naming it) and its usage count goes up by one."
+    )
+    async def template_use(
+        self,
+        info: Info[Context, Any],
+        id: TemplateId,
+        input: Annotated[
+            TemplateUseInput | None,
+            strawberry.argument(description="Variables and options."),
+        ] = None,
+    ) -> TemplateUsePayload:
+        row = await call(
+            info,
+            templates.use_template,
+            template_id=str(id),
+            variables=input.variables if input else None,
+            options=input.options if input else None,
+            metadata=input.metadata if input else None,
+        )
+        return TemplateUsePayload(generation=Generation.of(row))

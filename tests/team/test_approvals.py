@@ -136,3 +136,55 @@ async def test_a_rejected_generation_stays_with_its_author(
     assert response.json()["generation"]["approval_status"] == "rejected"
     assert row.id in await visible_to(app, world.editor.id)
     assert row.id not in await visible_to(app, world.viewer.id)
+
+
+async def test_an_editors_generation_through_the_api_waits_for_approval(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    world = await make_world(app, settings={"approval_required": True})
+    generated = await client.post(
+        "/v1/generate",
+        json={
+            "format": "blog",
+            "input": "Solar panels on schools",
+            "metadata": {"team_id": world.id},
+        },
+        headers=world.editor.headers,
+    )
+    generation_id = generated.json()["generation"]["id"]
+
+    hidden = await client.get(
+        f"/v1/generate/{generation_id}", headers=world.viewer.headers
+    )
+    by_admin = await client.get(
+        f"/v1/generate/{generation_id}", headers=world.admin.headers
+    )
+    await client.post(
+        f"/v1/generate/{generation_id}/approve", headers=world.admin.headers
+    )
+    shown = await client.get(
+        f"/v1/generate/{generation_id}", headers=world.viewer.headers
+    )
+
+    assert generated.status_code == 200, generated.text
+    assert hidden.status_code == 404
+    assert by_admin.status_code == 200
+    assert shown.status_code == 200
+
+
+async def test_an_admins_generation_needs_no_approval(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    world = await make_world(app, settings={"approval_required": True})
+    generated = await client.post(
+        "/v1/generate",
+        json={"format": "blog", "input": "Wind", "metadata": {"team_id": world.id}},
+        headers=world.admin.headers,
+    )
+
+    shown = await client.get(
+        f"/v1/generate/{generated.json()['generation']['id']}",
+        headers=world.viewer.headers,
+    )
+
+    assert shown.status_code == 200
