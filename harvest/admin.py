@@ -59,7 +59,10 @@ class Admin:
     def progress(self, items: Sequence[Any], label: str) -> Iterable[Any]:
         wanted = self.args.progress
         show = sys.stderr.isatty() if wanted is None else wanted
-        return tqdm(items, desc=label, unit="row", file=sys.stderr, disable=not show)
+        bar: Iterable[Any] = tqdm(
+            items, desc=label, unit="row", file=sys.stderr, disable=not show
+        )
+        return bar
 
     async def context(self, user: User | None = None) -> RequestContext:
         """A request context acting as ``user`` (or as nobody)."""

@@ -153,14 +153,14 @@ def prepare_multiprocess_dir(var_dir: Path) -> Path:
 def mark_process_dead() -> None:
     """Drop this process's live gauges from the shared folder (at shutdown)."""
     if multiprocess_dir():
-        multiprocess.mark_process_dead(os.getpid())
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
 def route_label(scope: Scope, root_path: str = "") -> str:
     """The matched route's template (``/v1/generate/{id}``), never the raw path."""
     route = scope.get("route")
     template = getattr(route, "path", None)
-    if route is None or template is None:
+    if route is None or not isinstance(template, str):
         return UNMATCHED
     prefix = str(scope.get("root_path", ""))[len(root_path) :]
     if isinstance(route, Mount):
@@ -230,7 +230,7 @@ def render() -> bytes:
     if folder is None:
         return generate_latest(REGISTRY)
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=folder)
+    multiprocess.MultiProcessCollector(registry, path=folder)  # type: ignore[no-untyped-call]
     return generate_latest(registry)
 
 

@@ -47,7 +47,7 @@ def tracing_middleware(tracing: Tracing | None) -> list[Middleware]:
     if tracing is None:
         return []
     cls, options = tracing.asgi_middleware()
-    return [Middleware(cls, **options)]
+    return [Middleware(cls, **options)]  # type: ignore[arg-type]
 
 
 async def playground(request: Request) -> Response:

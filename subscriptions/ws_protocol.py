@@ -452,11 +452,13 @@ class SpecConnection:
     async def _forward(
         self, stream: AsyncIterator[dict[str, Any]], *, request_id: Any = None
     ) -> None:
+        telemetry = self.contexts.services.telemetry
         try:
-            async for event in stream:
-                if request_id is not None:
-                    event = {**event, "request_id": request_id}
-                await self.send(event)
+            with telemetry.track_subscription("websocket"):
+                async for event in stream:
+                    if request_id is not None:
+                        event = {**event, "request_id": request_id}
+                    await self.send(event)
         except SlowConsumer:
             await self.close(
                 CloseCode.POLICY_VIOLATION,
