@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 import models
+from harvest.adapters.billing import make_billing_provider
 from harvest.adapters.http import HttpxWebhookTransport
 from harvest.adapters.mail import make_mailer
 from harvest.adapters.models import build_model_registry
@@ -87,6 +88,7 @@ class Parts:
             listener=self.hub,
             models=build_model_registry(settings),
         )
+        self.services.billing = make_billing_provider(settings)
         self.webhook_transport = HttpxWebhookTransport()
         self.services.webhooks = self.webhook_transport
         self.config = app_config(settings)
@@ -108,6 +110,9 @@ class Parts:
             self.redis = aioredis.from_url(
                 settings.redis_url, socket_connect_timeout=2, socket_timeout=2
             )
+        self.services.rate_limits = make_rate_limit_store(
+            self.redis, namespace=settings.rate_limit_namespace
+        )
         self.services.oauth = make_oauth_providers(settings)
         if self.redis is not None:
             self.services.attempts = RedisAttemptCounter(

@@ -47,10 +47,16 @@ def _serve(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     from harvest.app import Parts
     from harvest.logs import configure_logging
+    from harvest.operability import tracing_from_environ
 
     settings = load_settings()
     configure_logging(production=settings.is_production)
-    parts = Parts(settings)
+    parts = Parts(settings, tracing_from_environ())
+    if args.metrics_port:
+        from prometheus_client import start_http_server
+
+        # A worker serves no API: its job and delivery figures get a port.
+        start_http_server(args.metrics_port, addr=args.metrics_host)
 
     async def main() -> None:
         await parts.hub.connect()
@@ -109,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser("worker", help="run durable jobs only")
     worker.add_argument("--grace", type=float, default=20.0)
+    worker.add_argument(
+        "--metrics-port", type=int, help="serve Prometheus metrics on this port"
+    )
+    worker.add_argument("--metrics-host", default="127.0.0.1")
     worker.set_defaults(run=_worker)
 
     migrate = commands.add_parser("migrate", help="apply database migrations")

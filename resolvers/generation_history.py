@@ -55,7 +55,8 @@ def parse_when(field: str, value: str | None, *, end: bool = False) -> datetime 
         ) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    # The end bound is exclusive, so an instant given as to_date is included.
+    return parsed.astimezone(UTC) + (timedelta(microseconds=1) if end else timedelta())
 
 
 def search_terms(text: str) -> list[str]:

@@ -38,6 +38,7 @@ from resolvers.ports import ModelDelta, ModelRequest, ModelUsage
 from resolvers.prompts import build_messages, target_words, word_count
 from resolvers.ratelimit import release_generation
 from resolvers.usage import record_generation_usage
+from resolvers.usage_alerts import check_usage_alerts
 from subscriptions import channels, events
 
 logger = logging.getLogger(__name__)
@@ -415,6 +416,7 @@ async def _finish_completed(
         tokens=usage.total_tokens,
         seconds=elapsed / 1000,
     )
+    await check_usage_alerts(ctx, user_id=row.user_id)
     await _publish(
         ctx,
         handle,

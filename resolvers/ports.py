@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
+
+from resolvers.telemetry import NullTelemetry, Telemetry
 
 if TYPE_CHECKING:
     from resolvers.model_registry import ModelRegistry
-
-from resolvers.telemetry import NullTelemetry, Telemetry
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,134 @@ class Listener(Protocol):
     """Listens to a broadcast channel."""
 
     def listen(self, channel: str) -> AsyncIterator[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class PaymentMethodInfo:
+    """The card a subscription is paid with, as the spec shows it."""
+
+    type: str
+    brand: str | None = None
+    last4: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
+
+
+@dataclass(frozen=True)
+class ProviderInvoice:
+    """An invoice as the billing provider reports it."""
+
+    provider_id: str | None
+    number: str | None
+    amount: int
+    currency: str
+    status: str
+    pdf_url: str | None = None
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ProviderSubscription:
+    """A subscription as the billing provider reports it."""
+
+    provider_id: str | None
+    customer_id: str | None
+    tier: str
+    status: str
+    current_period_start: datetime
+    current_period_end: datetime
+    cancel_at_period_end: bool = False
+    cancel_at: datetime | None = None
+    canceled_at: datetime | None = None
+    payment_method: PaymentMethodInfo | None = None
+    invoice: ProviderInvoice | None = None
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    """An inbound event from the billing provider, its signature checked.
+
+    ``kind`` is what it means here: ``subscription`` (created, changed or
+    ended), ``payment_succeeded``, ``payment_failed``, or ``ignored``.
+    """
+
+    id: str
+    type: str
+    kind: str
+    customer_id: str | None = None
+    subscription_id: str | None = None
+    subscription: ProviderSubscription | None = None
+    invoice: ProviderInvoice | None = None
+
+
+class BillingProvider(Protocol):
+    """Takes payments for subscriptions (Stripe, or a local stand-in)."""
+
+    name: str
+
+    async def subscribe(
+        self,
+        *,
+        user_id: str,
+        email: str,
+        customer_id: str | None,
+        subscription_id: str | None,
+        tier: str,
+        price_cents: int,
+        payment_method_id: str | None,
+        coupon_code: str | None,
+    ) -> ProviderSubscription:
+        """Start a subscription to ``tier``, or move an existing one to it."""
+        ...
+
+    async def cancel(
+        self,
+        *,
+        subscription_id: str | None,
+        tier: str,
+        period_start: datetime,
+        period_end: datetime,
+        immediately: bool,
+    ) -> ProviderSubscription:
+        """Cancel at the end of the period, or at once."""
+        ...
+
+    def verify_event(self, payload: bytes, signature: str | None) -> ProviderEvent:
+        """Check an inbound webhook's signature and age, and parse it."""
+        ...
+
+
+@dataclass(frozen=True)
+class OutboundPost:
+    """One webhook POST: the URL as registered, and the checked address to use."""
+
+    url: str
+    address: str
+    body: bytes
+    headers: Mapping[str, str]
+    timeout_seconds: float
+
+
+@dataclass(frozen=True)
+class OutboundResult:
+    """What came back: a status code, or the reason no response arrived."""
+
+    status_code: int | None
+    error: str | None = None
+    duration_ms: int = 0
+
+
+class WebhookTransport(Protocol):
+    """Resolves webhook hosts and POSTs to an already checked address."""
+
+    async def resolve(self, host: str, port: int) -> list[str]:
+        """Every address ``host`` resolves to (empty when it does not resolve)."""
+        ...
+
+    async def post(self, request: OutboundPost) -> OutboundResult:
+        """Send one POST without following redirects."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -184,38 +313,6 @@ class OAuthProvider(Protocol):
     ) -> OAuthProfile: ...
 
 
-@dataclass(frozen=True)
-class OutboundPost:
-    """One webhook POST: the URL as registered, and the checked address to use."""
-
-    url: str
-    address: str
-    body: bytes
-    headers: Mapping[str, str]
-    timeout_seconds: float
-
-
-@dataclass(frozen=True)
-class OutboundResult:
-    """What came back: a status code, or the reason no response arrived."""
-
-    status_code: int | None
-    error: str | None = None
-    duration_ms: int = 0
-
-
-class WebhookTransport(Protocol):
-    """Resolves webhook hosts and POSTs to an already checked address."""
-
-    async def resolve(self, host: str, port: int) -> list[str]:
-        """Every address ``host`` resolves to (empty when it does not resolve)."""
-        ...
-
-    async def post(self, request: OutboundPost) -> OutboundResult:
-        """Send one POST without following redirects."""
-        ...
-
-
 @dataclass
 class Services:
     """The adapters one process holds; every request shares them.
@@ -227,10 +324,11 @@ class Services:
     mailer: Mailer
     publisher: Publisher
     extra: dict[str, Any] = field(default_factory=dict)
+    telemetry: Telemetry = field(default_factory=NullTelemetry)
     rate_limits: RateLimitStore = field(default_factory=_memory_rate_limits)
-    webhooks: WebhookTransport | None = None
     models: ModelRegistry | None = None
     listener: Listener | None = None
-    telemetry: Telemetry = field(default_factory=NullTelemetry)
+    webhooks: WebhookTransport | None = None
+    billing: BillingProvider | None = None
     attempts: AttemptCounter = field(default_factory=_memory_attempts)
     oauth: dict[str, OAuthProvider] = field(default_factory=dict)

@@ -7,10 +7,18 @@ request/response. The OpenAPI document is generated from this list.
 
 from __future__ import annotations
 
-from rest_compat import generation_download, generation_resume, generation_stream, meta, oauth_routes
+from rest_compat import (
+    generation_download,
+    generation_resume,
+    generation_stream,
+    meta,
+    oauth_routes,
+)
+from rest_compat.billing_webhook import stripe_webhook
 from rest_compat.documents import (
     auth,
     batch,
+    billing,
     generation,
     notification,
     team,
@@ -136,6 +144,23 @@ ROUTES: list[Route] = [
         response_media_type="text/event-stream",
     ),
     Route(
+        "POST",
+        "/generate/batch",
+        "Start a batch of generations, one background job per item",
+        "generation",
+        document=batch.CREATE_BATCH,
+        body="input",
+        status=202,
+    ),
+    Route(
+        "GET",
+        "/generate/batch/{id}",
+        "A batch and its items (implied by the spec's batch_id)",
+        "generation",
+        document=batch.GET_BATCH,
+        unwrap=True,
+    ),
+    Route(
         "GET",
         "/generate/history",
         "The caller's generations: filters, search, sort and pagination",
@@ -186,23 +211,6 @@ ROUTES: list[Route] = [
         handler=generation_download.export_download,
         public=True,
         response_media_type="application/octet-stream",
-    ),
-    Route(
-        "POST",
-        "/generate/batch",
-        "Start a batch of generations, one background job per item",
-        "generation",
-        document=batch.CREATE_BATCH,
-        body="input",
-        status=202,
-    ),
-    Route(
-        "GET",
-        "/generate/batch/{id}",
-        "A batch and its items (implied by the spec's batch_id)",
-        "generation",
-        document=batch.GET_BATCH,
-        unwrap=True,
     ),
     Route(
         "POST",
@@ -461,6 +469,54 @@ ROUTES: list[Route] = [
         "Mark a notification read (implied)",
         "notifications",
         document=notification.NOTIFICATION_MARK_READ,
+    ),
+    Route(
+        "GET",
+        "/billing/subscription",
+        "The caller's subscription and the limits of their tier",
+        "billing",
+        document=billing.GET_SUBSCRIPTION,
+    ),
+    Route(
+        "POST",
+        "/billing/subscribe",
+        "Subscribe to a paid tier, or change tier",
+        "billing",
+        document=billing.SUBSCRIBE,
+        body="input",
+        unwrap=True,
+    ),
+    Route(
+        "POST",
+        "/billing/cancel",
+        "Cancel the subscription, at the period's end or at once",
+        "billing",
+        document=billing.CANCEL,
+        body="input",
+    ),
+    Route(
+        "GET",
+        "/billing/invoices",
+        "The caller's invoices, newest first",
+        "billing",
+        document=billing.LIST_INVOICES,
+        query=("page", "limit"),
+        unwrap=True,
+    ),
+    Route(
+        "GET",
+        "/billing/usage",
+        "This month's usage against the tier's limits",
+        "billing",
+        document=billing.GET_USAGE,
+    ),
+    Route(
+        "POST",
+        "/billing/webhook",
+        "Stripe's signed events (subscription and invoice changes)",
+        "billing",
+        handler=stripe_webhook,
+        public=True,
     ),
     Route(
         "GET",

@@ -14,9 +14,12 @@ from schema.auth.mutations import AuthMutation
 from schema.auth.queries import AuthQuery
 from schema.batch.mutations import BatchMutation
 from schema.batch.queries import BatchQuery
+from schema.billing.mutations import BillingMutation
+from schema.billing.queries import BillingQuery
 from schema.errors import DomainErrors, render_error
 from schema.generation.mutations import GenerationMutation
 from schema.generation.queries import GenerationQuery
+from schema.limits import MAX_BATCH_OPERATIONS, resource_limits
 from schema.notification.mutations import NotificationMutation
 from schema.notification.queries import NotificationQuery
 from schema.realtime.subscriptions import RealtimeSubscription
@@ -37,6 +40,7 @@ from schema.webhook.queries import WebhookQuery
 class Query(
     AuthQuery,
     BatchQuery,
+    BillingQuery,
     GenerationQuery,
     NotificationQuery,
     SystemQuery,
@@ -53,6 +57,7 @@ class Mutation(
     ApprovalMutation,
     AuthMutation,
     BatchMutation,
+    BillingMutation,
     GenerationMutation,
     NotificationMutation,
     TeamMutation,
@@ -92,9 +97,13 @@ def build_schema(
             DomainErrors,
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
+            *resource_limits(production=production),
             *extensions,
         ],
-        config=StrawberryConfig(disable_field_suggestions=production),
+        config=StrawberryConfig(
+            disable_field_suggestions=production,
+            batching_config={"max_operations": MAX_BATCH_OPERATIONS},
+        ),
     )
 
 

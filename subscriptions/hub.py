@@ -47,6 +47,18 @@ _DROPPED: dict[str, Any] = {"type": "__dropped__"}
 EndLoader = Callable[[], Awaitable[dict[str, Any] | None]]
 
 
+class Message(dict[str, Any]):
+    """A received message, shared by every listener of its channel in this
+    process (treat it as read-only), with the JSON text it arrived as, so a
+    transport forwarding it unchanged need not encode it again."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        super().__init__(orjson.loads(text))
+        self.text = text
+
+
 class SlowConsumer(Exception):
     """A listener fell ``queue_size`` messages behind and was dropped."""
 
@@ -273,7 +285,7 @@ class Hub:
                 async for event in source:  # type: ignore[union-attr]
                     if event is None:
                         break
-                    message = orjson.loads(event.message)
+                    message = Message(event.message)
                     for subscription in list(state.subscriptions):
                         subscription.offer(message)
         except Exception:

@@ -36,7 +36,7 @@ from resolvers.auth_tokens import TokenExpired
 from resolvers.context import RequestContext
 from resolvers.errors import HarvestError, ServerError, ValidationFailed
 from resolvers.generation_request import GenerationRequest
-from subscriptions.hub import Hub, SlowConsumer
+from subscriptions.hub import Hub, Message, SlowConsumer
 
 if TYPE_CHECKING:
     from schema.context import ContextFactory
@@ -251,7 +251,8 @@ class SpecConnection:
             frame = await self.outbound.get()
             if frame is None:
                 return
-            await self.websocket.send_text(orjson.dumps(frame).decode())
+            text = frame.text if isinstance(frame, Message) else None
+            await self.websocket.send_text(text or orjson.dumps(frame).decode())
 
     async def send(self, frame: dict[str, Any]) -> None:
         """Queue a frame; a client that lets OUTBOUND_QUEUE_SIZE pile up is closed."""

@@ -4,6 +4,7 @@ into the stored content, and a client that drops mid-stream."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,6 +19,20 @@ from tests.peers.openai_server import OpenAIPeer
 from tests.support import LiveServer
 
 BLOG = {"format": "blog", "input": "The future of renewable energy"}
+
+
+@contextlib.asynccontextmanager
+async def post_stream(
+    base_url: str, body: dict[str, Any], headers: dict[str, str]
+) -> AsyncIterator[httpx.Response]:
+    """POST /v1/generate/stream on a live server; the response, unread."""
+    async with (
+        httpx.AsyncClient(base_url=base_url, timeout=30) as client,
+        client.stream(
+            "POST", "/v1/generate/stream", json=body, headers=headers
+        ) as response,
+    ):
+        yield response
 
 
 async def sse_events(
@@ -48,17 +63,13 @@ async def test_stream_sends_start_progress_complete_and_chunks_join_to_content(
     user = await make_user(app, tier="pro")
     seen: list[tuple[str, int | None, dict[str, Any]]] = []
 
-    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as client:
-        async with client.stream(
-            "POST",
-            "/v1/generate/stream",
-            json=BLOG,
-            headers={**user.headers, "Accept": "text/event-stream"},
-        ) as response:
-            assert response.status_code == 200
-            assert response.headers["content-type"].startswith("text/event-stream")
-            async for item in sse_events(response):
-                seen.append(item)
+    async with post_stream(
+        live_server.url, BLOG, {**user.headers, "Accept": "text/event-stream"}
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        async for item in sse_events(response):
+            seen.append(item)
 
     kinds = [event for event, _, _ in seen]
     assert kinds[0] == "start"
@@ -81,20 +92,16 @@ async def test_dropped_connection_still_completes_and_stores_the_generation(
     user = await make_user(app, tier="pro")
     received = 0
 
-    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as client:
-        async with client.stream(
-            "POST",
-            "/v1/generate/stream",
-            json={**BLOG, "options": {"length": "long"}},
-            headers=user.headers,
-        ) as response:
-            async for event, _, data in sse_events(response):
-                if event == "start":
-                    generation_id = data["generation_id"]
-                elif event == "progress":
-                    received += 1
-                    if received == 3:
-                        break
+    async with post_stream(
+        live_server.url, {**BLOG, "options": {"length": "long"}}, user.headers
+    ) as response:
+        async for event, _, data in sse_events(response):
+            if event == "start":
+                generation_id = data["generation_id"]
+            elif event == "progress":
+                received += 1
+                if received == 3:
+                    break
     row = await load(app, generation_id)
     assert row is not None and row.status == "running"
 
@@ -132,14 +139,10 @@ async def test_stream_ends_with_an_error_event_when_the_provider_fails(
     server.start()
     user = await make_user(app, tier="pro")
     try:
-        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
-            async with client.stream(
-                "POST",
-                "/v1/generate/stream",
-                json={**BLOG, "options": {"model": "peer-error"}},
-                headers=user.headers,
-            ) as response:
-                seen = [item async for item in sse_events(response)]
+        async with post_stream(
+            server.url, {**BLOG, "options": {"model": "peer-error"}}, user.headers
+        ) as response:
+            seen = [item async for item in sse_events(response)]
     finally:
         server.stop()
 

@@ -101,6 +101,4 @@ async def test_without_openai_settings_only_the_offline_writer_exists(
     )
 
     assert response.status_code == 400
-    assert response.json()["error"]["details"]["supported_models"] == [
-        "offline-writer"
-    ]
+    assert response.json()["error"]["details"]["supported_models"] == ["offline-writer"]

@@ -79,3 +79,39 @@ def test_metrics_add_up_across_workers(two_workers: tuple[str, Path]) -> None:
     assert not (folder / "counter_999999.db").exists()
     writers = {p.stem.rsplit("_", 1)[-1] for p in folder.glob("counter_*.db")}
     assert len(writers) == 2
+
+
+def test_a_job_worker_serves_its_own_metrics_port(tmp_path: Path) -> None:
+    port = free_port()
+    var = tmp_path / "var"
+    env = {
+        **os.environ,
+        "HARVEST_VAR_DIR": str(var),
+        "HARVEST_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'h.db'}",
+        "HARVEST_REDIS_URL": "",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "harvest.cli", "migrate"], env=env, check=True
+    )
+    command = [sys.executable, "-m", "harvest.cli", "worker", "--grace", "1"]
+    process = subprocess.Popen(
+        [*command, "--metrics-port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        text = ""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not text:
+            try:
+                text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1).text
+            except httpx.TransportError:
+                time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+    assert "# TYPE harvest_job_attempts_total counter" in text
+    assert "# TYPE harvest_webhook_deliveries_total counter" in text

@@ -45,9 +45,12 @@ def test_responses_are_gzipped_when_asked(live_server: LiveServer) -> None:
 
 
 def test_gzipped_body_is_real_gzip(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url) as client, client.stream(
-        "GET", "/v1/openapi.json", headers={"Accept-Encoding": "gzip"}
-    ) as response:
+    with (
+        httpx.Client(base_url=live_server.url) as client,
+        client.stream(
+            "GET", "/v1/openapi.json", headers={"Accept-Encoding": "gzip"}
+        ) as response,
+    ):
         raw = b"".join(response.iter_raw())
 
     assert gzip.decompress(raw).startswith(b"{")

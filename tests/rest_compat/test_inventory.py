@@ -18,7 +18,6 @@ def missing_routes() -> list[tuple[str, str]]:
     return [route for route in SPEC_ROUTES if route not in served]
 
 
-@pytest.mark.xfail(strict=True, reason="#6 #7 #8: domain issues still fill the table")
 def test_every_spec_route_is_in_the_table() -> None:
     missing = missing_routes()
 

@@ -29,7 +29,9 @@ subscription Start($input: JSON!) {
 
 GENERATION_FOLLOW = """
 subscription Follow($id: ID!, $after: Int!) {
-  generationFollow(id: $id, after: $after) { type generationId chunk chunkIndex content }
+  generationFollow(id: $id, after: $after) {
+    type generationId chunk chunkIndex content
+  }
 }
 """
 

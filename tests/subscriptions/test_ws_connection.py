@@ -313,3 +313,34 @@ async def test_notifications_are_pushed_to_the_connection(
     assert frame["notification"]["id"] == notification.id
     assert frame["notification"]["title"] == "Team Invitation"
     assert TIME.match(frame["notification"]["created_at"])
+
+
+async def test_slow_client_is_closed_with_1008_while_a_fast_one_gets_everything(
+    app: Starlette, live_server: LiveServer
+) -> None:
+    user = await make_user(app, tier="pro")
+    hub = live_server.app.state.parts.hub
+    url = f"{live_server.ws_url}/v1?token={user.token}"
+    padding = "x" * 20_000
+    total = 2_000
+    async with connect(url, max_queue=4) as slow, connect(url) as fast:
+        await receive(slow)
+        await receive(fast)
+
+        async def publish_all() -> None:
+            for n in range(total):
+                await hub.publish(
+                    f"user:{user.id}:notifications",
+                    {"type": "notification", "notification": {"n": n, "pad": padding}},
+                )
+                if n % 50 == 0:
+                    await asyncio.sleep(0)
+
+        publisher = asyncio.create_task(in_server(live_server, publish_all()))
+        seen = [(await receive(fast))["notification"]["n"] for _ in range(total)]
+        await publisher
+        code = await close_code(slow, timeout=20)
+
+    assert seen == list(range(total))
+    assert code == 1008
+    assert "slow consumer" in (slow.close_reason or "")

@@ -440,7 +440,7 @@ async def test_route_and_field_answer_each_persona_as_expected(
 
 
 TEMPLATE_PROMPTS = "query { templates(limit: 100) { templates { prompt name } } }"
-TEAM_LISTING = "query { teams { teams { name } } }"
+TEAM_LISTING = "query { teams(limit: 100) { teams { name } } }"
 
 
 async def test_lists_show_each_persona_only_what_it_may_see(

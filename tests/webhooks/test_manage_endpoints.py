@@ -14,7 +14,9 @@ mutation Create($input: WebhookEndpointCreateInput!) {
 """
 
 LIST = """
-query { webhookEndpoints { items { id secret } pagination { totalItems hasNext } } }
+query {
+  webhookEndpoints(limit: 20) { items { id secret } pagination { totalItems hasNext } }
+}
 """
 
 ROTATE = """

@@ -1,0 +1,584 @@
+"""Billing: subscriptions, invoices, the usage report, and the provider's events.
+
+The user's ``subscription_tier`` is what every limit reads, so each change of
+tier here writes it in the same transaction as the subscription row: the next
+request, through any surface, already runs under the new limits.
+
+A user with no subscription row has never paid: they are on their stored tier
+(free unless an operator granted another), in the current calendar month.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from models.base import utcnow
+from models.billing import Invoice, ProcessedProviderEvent, Subscription
+from models.user import User
+from resolvers.context import RequestContext
+from resolvers.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+from resolvers.events import emit_event
+from resolvers.jobs import enqueue_job, job_handler
+from resolvers.pagination import PageInfo, PageRequest, paginate
+from resolvers.ports import (
+    BillingProvider,
+    ProviderEvent,
+    ProviderInvoice,
+    ProviderSubscription,
+)
+from resolvers.tiers import Tier, get_tier, require_tier
+from resolvers.usage import Usage, month_period, usage_between
+
+logger = logging.getLogger(__name__)
+
+PERIOD_END_JOB = "billing.period_end"
+ENDED_STATUSES = {"canceled", "incomplete_expired", "unpaid"}
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    """A user's subscription as the API shows it, with its tier's limits."""
+
+    id: str | None
+    tier: Tier
+    status: str
+    current_period_start: datetime
+    current_period_end: datetime
+    cancel_at_period_end: bool
+    cancel_at: datetime | None
+    payment_method: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class SubscribeResult:
+    subscription: SubscriptionView
+    invoice: Invoice | None
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    """Usage of the current month against the caller's tier."""
+
+    period_start: datetime
+    period_end: datetime
+    tier: Tier
+    usage: Usage
+
+
+def billing_provider(ctx: RequestContext) -> BillingProvider:
+    """The process's billing provider."""
+    if ctx.services.billing is None:
+        raise ServiceUnavailable("Billing is not configured on this server")
+    return ctx.services.billing
+
+
+def display_period() -> tuple[datetime, datetime]:
+    """The current month, its end shown as its last second (as the spec does)."""
+    start, end = month_period()
+    return start, end - timedelta(seconds=1)
+
+
+def view_of(user: User, row: Subscription | None) -> SubscriptionView:
+    """The subscription view of ``user``; a user without a row is shown on their
+    stored tier for the current month, with no id and no payment method."""
+    tier = get_tier(user.subscription_tier)
+    if row is None:
+        start, end = display_period()
+        return SubscriptionView(None, tier, "active", start, end, False, None, None)
+    return SubscriptionView(
+        id=row.id,
+        tier=tier,
+        status=row.status,
+        current_period_start=row.current_period_start,
+        current_period_end=row.current_period_end,
+        cancel_at_period_end=row.cancel_at_period_end,
+        cancel_at=row.cancel_at,
+        payment_method=row.payment_method,
+    )
+
+
+async def _load(
+    session: AsyncSession, user_id: str
+) -> tuple[User, Subscription | None]:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound("User not found")
+    row = (
+        await session.execute(
+            select(Subscription).where(col(Subscription.user_id) == user_id)
+        )
+    ).scalar_one_or_none()
+    return user, row
+
+
+def _set_tier(user: User, tier: str) -> None:
+    user.subscription_tier = tier
+    user.updated_at = utcnow()
+
+
+def _end_if_due(user: User, row: Subscription | None) -> bool:
+    """A subscription canceled for the end of a period that has passed ends
+    now, and its user goes back to free."""
+    if row is None or row.status != "canceling" or row.cancel_at is None:
+        return False
+    if as_aware(row.cancel_at) > utcnow():
+        return False
+    row.status = "canceled"
+    row.updated_at = utcnow()
+    _set_tier(user, "free")
+    return True
+
+
+def as_aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored one is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def get_subscription(
+    session: AsyncSession, *, ctx: RequestContext
+) -> SubscriptionView:
+    """The caller's subscription and the limits of their tier."""
+    principal = ctx.require_principal()
+    user, row = await _load(session, principal.user_id)
+    if _end_if_due(user, row):
+        await session.commit()
+    return view_of(user, row)
+
+
+def _apply(row: Subscription, result: ProviderSubscription) -> None:
+    """Copy what the provider reports onto the stored subscription."""
+    row.tier = result.tier
+    row.status = result.status
+    row.provider_subscription_id = result.provider_id or row.provider_subscription_id
+    row.current_period_start = result.current_period_start
+    row.current_period_end = result.current_period_end
+    row.cancel_at_period_end = result.cancel_at_period_end
+    row.cancel_at = result.cancel_at
+    row.canceled_at = result.canceled_at
+    if result.payment_method is not None:
+        row.payment_method = asdict(result.payment_method)
+    row.updated_at = utcnow()
+
+
+def _record_invoice(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    subscription_id: str | None,
+    found: Invoice | None,
+    invoice: ProviderInvoice,
+) -> Invoice:
+    """Store a new invoice, or bring a stored one up to date."""
+    row = found or Invoice(
+        user_id=user_id, subscription_id=subscription_id, number="", amount=0
+    )
+    row.number = invoice.number or row.number or _invoice_number(row)
+    row.amount = invoice.amount
+    row.currency = invoice.currency
+    row.status = invoice.status
+    row.pdf_url = invoice.pdf_url or row.pdf_url
+    row.provider_invoice_id = invoice.provider_id or row.provider_invoice_id
+    row.period_start = invoice.period_start or row.period_start
+    row.period_end = invoice.period_end or row.period_end
+    session.add(row)
+    return row
+
+
+def _invoice_number(row: Invoice) -> str:
+    return f"INV-{utcnow().year}-{row.id.removeprefix('inv_')[:8].upper()}"
+
+
+async def subscribe(
+    session: AsyncSession,
+    *,
+    ctx: RequestContext,
+    tier: str,
+    payment_method_id: str | None = None,
+    coupon_code: str | None = None,
+) -> SubscribeResult:
+    """Subscribe the caller to a paid tier, or move them to another one.
+
+    The provider is asked first: a declined card or an unknown coupon raises
+    before anything is stored, so nothing changes.
+    """
+    principal = ctx.require_writer()
+    chosen = require_tier(tier)
+    if chosen.price_cents == 0:
+        raise ValidationFailed(
+            "The free tier needs no subscription: cancel your subscription to "
+            "return to free",
+            field="tier",
+            reason="not_a_paid_tier",
+        )
+    user, row = await _load(session, principal.user_id)
+    _end_if_due(user, row)
+    live = row is not None and row.status not in ENDED_STATUSES
+    if live and row is not None and row.tier == chosen.name:
+        raise Conflict(
+            f"You are already subscribed to '{chosen.name}'",
+            details={"tier": chosen.name, "status": row.status},
+        )
+    if not live and not payment_method_id:
+        raise ValidationFailed(
+            "A paid tier needs a payment method: send payment_method_id",
+            field="payment_method_id",
+            reason="required",
+        )
+
+    provider = billing_provider(ctx)
+    result = await provider.subscribe(
+        user_id=user.id,
+        email=user.email,
+        customer_id=user.stripe_customer_id,
+        subscription_id=row.provider_subscription_id if live and row else None,
+        tier=chosen.name,
+        price_cents=chosen.price_cents,
+        payment_method_id=payment_method_id,
+        coupon_code=coupon_code,
+    )
+
+    previous = user.subscription_tier
+    if row is None:
+        row = Subscription(
+            user_id=user.id,
+            current_period_start=result.current_period_start,
+            current_period_end=result.current_period_end,
+        )
+    row.provider = provider.name
+    row.coupon_code = coupon_code
+    _apply(row, result)
+    session.add(row)
+    if provider.name == "stripe" and result.customer_id:
+        user.stripe_customer_id = result.customer_id
+    _set_tier(user, chosen.name)
+    session.add(user)
+    await session.flush()
+
+    invoice = await _store_invoice(session, user_id=user.id, row=row, result=result)
+    await emit_event(
+        session,
+        user_id=user.id,
+        type="subscription.updated",
+        data=_event_data(user, row, previous_tier=previous),
+    )
+    await session.commit()
+    logger.info(
+        "subscription changed",
+        extra={"user_id": user.id, "tier": chosen.name, "provider": provider.name},
+    )
+    return SubscribeResult(view_of(user, row), invoice)
+
+
+async def _store_invoice(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    row: Subscription,
+    result: ProviderSubscription,
+) -> Invoice | None:
+    if result.invoice is None:
+        return None
+    found = await _find_invoice(session, result.invoice.provider_id)
+    if found is not None:
+        # The provider reports its latest invoice even when this change raised
+        # none (a downgrade's credit waits for the next one): nothing new.
+        _record_invoice(
+            session,
+            user_id=user_id,
+            subscription_id=row.id,
+            found=found,
+            invoice=result.invoice,
+        )
+        return None
+    invoice = _record_invoice(
+        session,
+        user_id=user_id,
+        subscription_id=row.id,
+        found=found,
+        invoice=result.invoice,
+    )
+    if invoice.status == "paid":
+        await emit_event(
+            session,
+            user_id=user_id,
+            type="payment.succeeded",
+            data=_payment_data(invoice),
+        )
+    return invoice
+
+
+async def _find_invoice(
+    session: AsyncSession, provider_id: str | None
+) -> Invoice | None:
+    if not provider_id:
+        return None
+    return (
+        await session.execute(
+            select(Invoice).where(col(Invoice.provider_invoice_id) == provider_id)
+        )
+    ).scalar_one_or_none()
+
+
+def _event_data(
+    user: User, row: Subscription, *, previous_tier: str | None = None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "user_id": user.id,
+        "subscription_id": row.id,
+        "tier": user.subscription_tier,
+        "status": row.status,
+        "cancel_at_period_end": row.cancel_at_period_end,
+    }
+    if previous_tier is not None:
+        data["previous_tier"] = previous_tier
+    return data
+
+
+def _payment_data(invoice: Invoice) -> dict[str, Any]:
+    return {
+        "user_id": invoice.user_id,
+        "invoice_id": invoice.id,
+        "amount": invoice.amount,
+        "currency": invoice.currency,
+        "status": invoice.status,
+    }
+
+
+async def cancel_subscription(
+    session: AsyncSession,
+    *,
+    ctx: RequestContext,
+    reason: str | None = None,
+    feedback: str | None = None,
+    cancel_immediately: bool = False,
+) -> SubscriptionView:
+    """Cancel the caller's subscription at the end of its period, or at once
+    (then the user is back on free with this very transaction)."""
+    principal = ctx.require_writer()
+    user, row = await _load(session, principal.user_id)
+    _end_if_due(user, row)
+    if row is None or row.status in ENDED_STATUSES:
+        raise NotFound("You have no subscription to cancel: you are on free")
+    if row.status == "canceling" and not cancel_immediately:
+        raise Conflict(
+            "This subscription is already canceled for the end of its period",
+            details={"cancel_at": row.cancel_at.isoformat() if row.cancel_at else None},
+        )
+
+    result = await billing_provider(ctx).cancel(
+        subscription_id=row.provider_subscription_id,
+        tier=row.tier,
+        period_start=row.current_period_start,
+        period_end=row.current_period_end,
+        immediately=cancel_immediately,
+    )
+
+    previous = user.subscription_tier
+    _apply(row, result)
+    session.add(row)
+    if cancel_immediately:
+        _set_tier(user, "free")
+        session.add(user)
+    elif row.cancel_at is not None and row.provider == "local":
+        # Stripe ends its own subscriptions and says so by webhook; the local
+        # provider has nobody to do that, so a durable job ends it on time.
+        enqueue_job(
+            session,
+            kind=PERIOD_END_JOB,
+            payload={"subscription_id": row.id},
+            run_at=row.cancel_at,
+        )
+    await emit_event(
+        session,
+        user_id=user.id,
+        type="subscription.updated",
+        data={
+            **_event_data(user, row, previous_tier=previous),
+            "reason": reason,
+            "feedback": feedback,
+        },
+    )
+    await session.commit()
+    logger.info(
+        "subscription canceled",
+        extra={"user_id": user.id, "immediately": cancel_immediately},
+    )
+    return view_of(user, row)
+
+
+async def list_invoices(
+    session: AsyncSession,
+    *,
+    ctx: RequestContext,
+    page: int | None = None,
+    limit: int | None = None,
+) -> tuple[list[Invoice], PageInfo]:
+    """The caller's invoices, newest first."""
+    principal = ctx.require_principal()
+    request = PageRequest.of(page=page, limit=limit, sortable=("created_at",))
+    query = select(Invoice).where(col(Invoice.user_id) == principal.user_id)
+    return await paginate(
+        session,
+        query,
+        page=request,
+        columns={"created_at": col(Invoice.created_at), "id": col(Invoice.id)},
+    )
+
+
+async def get_usage_report(
+    session: AsyncSession, *, ctx: RequestContext
+) -> UsageReport:
+    """This month's tokens, generations (by format, by day) and API calls."""
+    principal = ctx.require_principal()
+    user, _ = await _load(session, principal.user_id)
+    start, end = month_period()
+    usage = await usage_between(session, scope_id=user.id, start=start, end=end)
+    return UsageReport(
+        period_start=start,
+        period_end=end - timedelta(seconds=1),
+        tier=get_tier(user.subscription_tier),
+        usage=usage,
+    )
+
+
+def percentage(used: int, limit: int) -> float:
+    """``used`` as a percentage of ``limit``, to two decimals."""
+    return round(used * 100 / limit, 2) if limit else 0.0
+
+
+@job_handler(PERIOD_END_JOB)
+async def end_canceled_subscription(
+    session: AsyncSession, ctx: RequestContext, payload: dict[str, Any]
+) -> None:
+    """End a local subscription whose canceled period has run out."""
+    row = await session.get(Subscription, str(payload["subscription_id"]))
+    if row is None:
+        return
+    user = await session.get(User, row.user_id)
+    if user is not None and _end_if_due(user, row):
+        await emit_event(
+            session,
+            user_id=user.id,
+            type="subscription.updated",
+            data=_event_data(user, row, previous_tier=row.tier),
+        )
+        await session.commit()
+
+
+async def receive_provider_event(
+    session: AsyncSession,
+    *,
+    ctx: RequestContext,
+    payload: bytes,
+    signature: str | None,
+) -> dict[str, Any]:
+    """Apply one signed inbound event from the billing provider, once.
+
+    The event's id is stored in the same transaction as its effects, so a
+    replay (or the provider's retry of a delivery we already applied) changes
+    nothing and is still acknowledged.
+    """
+    event = billing_provider(ctx).verify_event(payload, signature)
+    if await session.get(ProcessedProviderEvent, event.id) is not None:
+        return {"received": True, "duplicate": True}
+    try:
+        async with session.begin_nested():
+            session.add(ProcessedProviderEvent(id=event.id, type=event.type[:128]))
+    except IntegrityError:
+        return {"received": True, "duplicate": True}
+
+    user = await _user_for_event(session, event)
+    if user is not None:
+        await _apply_event(session, user=user, event=event)
+    await session.commit()
+    logger.info(
+        "billing event applied",
+        extra={"event_id": event.id, "event_type": event.type, "kind": event.kind},
+    )
+    return {"received": True}
+
+
+async def _user_for_event(session: AsyncSession, event: ProviderEvent) -> User | None:
+    if event.customer_id:
+        found = (
+            await session.execute(
+                select(User).where(col(User.stripe_customer_id) == event.customer_id)
+            )
+        ).scalar_one_or_none()
+        if found is not None:
+            return found
+    if event.subscription_id:
+        row = (
+            await session.execute(
+                select(Subscription).where(
+                    col(Subscription.provider_subscription_id) == event.subscription_id
+                )
+            )
+        ).scalar_one_or_none()
+        if row is not None:
+            return await session.get(User, row.user_id)
+    return None
+
+
+async def _apply_event(
+    session: AsyncSession, *, user: User, event: ProviderEvent
+) -> None:
+    _, row = await _load(session, user.id)
+    if event.kind == "subscription" and event.subscription is not None:
+        await _apply_subscription_event(session, user, row, event.subscription)
+    elif event.kind in ("payment_succeeded", "payment_failed") and event.invoice:
+        invoice = _record_invoice(
+            session,
+            user_id=user.id,
+            subscription_id=row.id if row is not None else None,
+            found=await _find_invoice(session, event.invoice.provider_id),
+            invoice=event.invoice,
+        )
+        await session.flush()
+        await emit_event(
+            session,
+            user_id=user.id,
+            type=(
+                "payment.succeeded"
+                if event.kind == "payment_succeeded"
+                else "payment.failed"
+            ),
+            data=_payment_data(invoice),
+        )
+
+
+async def _apply_subscription_event(
+    session: AsyncSession,
+    user: User,
+    row: Subscription | None,
+    result: ProviderSubscription,
+) -> None:
+    previous = user.subscription_tier
+    if row is None:
+        row = Subscription(
+            user_id=user.id,
+            provider="stripe",
+            current_period_start=result.current_period_start,
+            current_period_end=result.current_period_end,
+        )
+    _apply(row, result)
+    session.add(row)
+    if result.status in ENDED_STATUSES:
+        _set_tier(user, "free")
+    elif result.tier in ("pro", "enterprise"):
+        _set_tier(user, result.tier)
+    session.add(user)
+    await session.flush()
+    await emit_event(
+        session,
+        user_id=user.id,
+        type="subscription.updated",
+        data=_event_data(user, row, previous_tier=previous),
+    )

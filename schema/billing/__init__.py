@@ -1,0 +1,1 @@
+"""Billing: subscription, invoices and usage, over ``resolvers.billing``."""
