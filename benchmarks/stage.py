@@ -1,0 +1,213 @@
+"""The stage a run plays on: a fresh database, seeded callers and generations,
+and the programs to measure (``harvest serve``, the model server, the floors).
+
+``sqlite`` is the embedded setup (a SQLite file, in-process broadcast and
+limits); ``postgres`` is the scaled one (PostgreSQL for state, Redis for
+broadcast and shared counters).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import orjson
+
+from benchmarks.harness import HOST, Process, free_port
+from models.base import utcnow
+from models.db import Database
+from models.generation import Generation, GenerationVersion
+from models.user import User
+from resolvers.auth_tokens import issue_access_token
+from resolvers.context import AppConfig
+from tests.support import create_pg_database, drop_pg_database, migrate
+
+SECRET = "benchmark-secret-" + "b" * 48
+PG_URL = os.environ.get(
+    "HARVEST_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("HARVEST_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+PG_DATABASE = "harvest_bench"
+PEER_MODEL = "peer-echo"
+USERS = 40
+LISTED = 100
+# Far above what a run asks for, so that the limits never answer 429; the
+# limits are still checked and counted on every request.
+LIMITS = {
+    name: 1_000_000_000
+    for name in (
+        "requests_per_minute",
+        "generations_per_hour",
+        "concurrent_generations",
+        "websocket_connections",
+    )
+}
+CONTENT = (
+    "# Solar in 2030\n\nPanels keep getting cheaper, storage is catching up, "
+    "and the grid is learning to follow the sun. " * 6
+)
+
+
+@dataclass
+class Stage:
+    """One backend's database and callers; starts the programs of a run."""
+
+    backend: str
+    work: Path
+    database_url: str = ""
+    redis_url: str | None = None
+    tokens: list[str] = field(default_factory=list)
+    user_ids: list[str] = field(default_factory=list)
+    generation_id: str = ""
+    peer_url: str = ""
+    processes: list[Process] = field(default_factory=list)
+
+    @classmethod
+    async def open(cls, backend: str) -> Stage:
+        stage = cls(backend, Path(tempfile.mkdtemp(prefix=f"harvest-bench-{backend}-")))
+        if backend == "sqlite":
+            stage.database_url = f"sqlite+aiosqlite:///{stage.work / 'bench.db'}"
+        else:
+            stage.database_url = await asyncio.to_thread(
+                create_pg_database, PG_URL, PG_DATABASE
+            )
+            stage.redis_url = REDIS_URL
+        await asyncio.to_thread(migrate, stage.database_url)
+        await stage._seed()
+        return stage
+
+    async def _seed(self) -> None:
+        """Enterprise callers; the first has one generation with two versions
+        and ``LISTED`` generations in all."""
+        db = Database(self.database_url)
+        config = AppConfig(secret_key=SECRET, public_url=f"http://{HOST}")
+        users = [
+            User(
+                email=f"bench{n}@example.com",
+                name="Bench",
+                subscription_tier="enterprise",
+            )
+            for n in range(USERS)
+        ]
+        now = utcnow()
+        rows = [
+            Generation(
+                user_id=users[0].id,
+                format="blog",
+                status="completed",
+                model=PEER_MODEL,
+                input="renewable energy",
+                options={"length": "medium", "tone": "professional"},
+                meta={"campaign": "bench"},
+                title="Solar in 2030",
+                content=CONTENT,
+                word_count=len(CONTENT.split()),
+                tokens_used=180,
+                processing_time_ms=900,
+                created_at=now - timedelta(seconds=n),
+                completed_at=now - timedelta(seconds=n),
+            )
+            for n in range(LISTED)
+        ]
+        versions = [
+            GenerationVersion(
+                generation_id=rows[0].id, version=v, content=CONTENT, source="generated"
+            )
+            for v in (1, 2)
+        ]
+        async with db.session() as session:
+            session.add_all(users)
+            await session.flush()
+            session.add_all(rows)
+            await session.flush()
+            session.add_all(versions)
+            await session.commit()
+        await db.dispose()
+        self.tokens = [issue_access_token(config, user)[0] for user in users]
+        self.user_ids = [user.id for user in users]
+        self.generation_id = rows[0].id
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The environment of ``harvest serve`` (and of the floors)."""
+        values = {
+            "HARVEST_DATABASE_URL": self.database_url,
+            "HARVEST_SECRET_KEY": SECRET,
+            "HARVEST_VAR_DIR": str(self.work / "var"),
+            "HARVEST_NO_WORKERS": "true",
+            "HARVEST_LOG_LEVEL": "WARNING",
+            "HARVEST_RATE_LIMITS": orjson.dumps({"enterprise": LIMITS}).decode(),
+            "HARVEST_RATE_LIMIT_NAMESPACE": "bench",
+            "HARVEST_REDIS_URL": self.redis_url or "",
+        }
+        if self.peer_url:
+            values |= {
+                "OPENAI_API_KEY": "sk-bench",
+                "OPENAI_BASE_URL": self.peer_url,
+                "HARVEST_OPENAI_MODELS": PEER_MODEL,
+                "HARVEST_DEFAULT_MODEL": PEER_MODEL,
+            }
+        return {**values, **extra}
+
+    def log(self, name: str) -> Path:
+        return self.work / f"{name}.log"
+
+    def start(self, process: Process) -> Process:
+        self.processes.append(process.start())
+        return process
+
+    def harvest(self, **extra: str) -> tuple[Process, str]:
+        """``harvest serve`` on the server core; its base URL."""
+        port = free_port()
+        process = Process(
+            ["-m", "harvest.cli", "serve", "--host", HOST, "--port", str(port)],
+            env=self.env(**extra),
+            health=f"http://{HOST}:{port}/healthz",
+            log=self.log("harvest"),
+        )
+        return self.start(process), f"http://{HOST}:{port}"
+
+    def floor(self, module: str, *args: str) -> tuple[Process, str]:
+        """A floor program (``benchmarks.floors.<module>``) on the server core."""
+        port = free_port()
+        process = Process(
+            ["-m", f"benchmarks.floors.{module}", "--port", str(port), *args],
+            env=self.env(),
+            health=f"http://{HOST}:{port}/healthz",
+            log=self.log(module),
+        )
+        return self.start(process), f"http://{HOST}:{port}"
+
+    def model_server(self, *, silent_seconds: float | None = None) -> str:
+        """The loopback OpenAI-compatible server, on the load generator's core
+        (it stands for a model server on another machine); its /v1 URL."""
+        port = free_port()
+        args = ["-m", "benchmarks.peer", "--port", str(port)]
+        if silent_seconds is not None:
+            args += ["--silent-seconds", str(silent_seconds)]
+        process = Process(
+            args,
+            # The peer has no health route: any answer but a 5xx will do.
+            health=f"http://{HOST}:{port}/v1/chat/completions",
+            log=self.log("peer"),
+            core=1,
+        )
+        self.start(process)
+        self.peer_url = f"http://{HOST}:{port}/v1"
+        return self.peer_url
+
+    def stop_all(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+        self.processes.clear()
+
+    async def close(self) -> None:
+        self.stop_all()
+        if self.backend == "postgres":
+            await asyncio.to_thread(drop_pg_database, PG_URL, PG_DATABASE)
+        if not os.environ.get("HARVEST_BENCH_KEEP"):
+            shutil.rmtree(self.work, ignore_errors=True)
