@@ -7,6 +7,7 @@ constant messages, ids in ``extra``); structlog renders every record.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import Any
 
@@ -20,6 +21,15 @@ _RESERVED = set(vars(logging.makeLogRecord({}))) | {
     "color_message",
 }
 SECRET_WORDS = ("password", "token", "secret", "authorization", "api_key", "key_hash")
+# Lines written by libraries (uvicorn's WebSocket lines carry the whole URL)
+# can hold a credential in a query string; these shapes are masked wherever
+# they appear in a rendered value.
+_SECRET_SHAPES = re.compile(
+    r"(?P<param>\b(?:token|access_token|refresh_token|api_key|key|code|state)=)"
+    r"[^&\s\"']+"
+    r"|\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*"
+    r"|\bhv_[A-Za-z0-9_]{8,}"
+)
 
 
 def _add_request_id(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -36,10 +46,16 @@ def _add_extra(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+def _mask(match: re.Match[str]) -> str:
+    return (match.group("param") or "") + "[redacted]"
+
+
 def _drop_secrets(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
-    for key in list(event):
+    for key, value in list(event.items()):
         if any(word in key.lower() for word in SECRET_WORDS):
             event[key] = "[redacted]"
+        elif isinstance(value, str):
+            event[key] = _SECRET_SHAPES.sub(_mask, value)
     return event
 
 

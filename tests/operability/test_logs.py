@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,10 +11,13 @@ from dataclasses import replace
 import httpx
 import pytest
 from starlette.applications import Starlette
+from websockets.asyncio.client import connect
 
 from harvest.app import create_app
+from harvest.logs import configure_logging
 from harvest.settings import Settings
 from tests.factories import make_user
+from tests.support import LiveServer
 
 CANARY_PASSWORD = "Canary-Passw0rd-7f3a!"
 CANARY_BEARER = "canary.bearer.token-9b1c"
@@ -114,3 +118,21 @@ async def test_passwords_tokens_and_api_keys_never_reach_the_logs(
     assert "request" in text
     for secret in (CANARY_PASSWORD, CANARY_BEARER, CANARY_API_KEY):
         assert secret not in text
+
+
+async def test_a_token_in_a_websocket_url_never_reaches_the_server_logs(
+    app: Starlette, live_server: LiveServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    user = await make_user(app)
+    # Bind the log handler to this test's captured stderr.
+    configure_logging(production=False)
+    capsys.readouterr()
+
+    async with connect(f"{live_server.ws_url}/v1?token={user.token}") as ws:
+        await asyncio.wait_for(ws.recv(), 10)
+    await asyncio.sleep(0.2)
+    text = capsys.readouterr().err
+
+    assert "WebSocket /v1?token=[redacted]" in text
+    assert user.token not in text
+    assert user.token.split(".")[1] not in text
