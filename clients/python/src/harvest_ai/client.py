@@ -1,0 +1,382 @@
+"""``HarvestClient``: the blocking client, on ``httpx.Client``."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import httpx
+
+from harvest_ai import _operations as ops
+from harvest_ai._core import (
+    DEFAULT_BASE_URL,
+    DEFAULT_TIMEOUT,
+    Call,
+    ClientConfig,
+    RetryPolicy,
+    compact,
+    error_of,
+    graphql_result,
+    is_retryable,
+    new_idempotency_key,
+    parse,
+    raise_for_error,
+    retry_after_seconds,
+)
+from harvest_ai.errors import APIConnectionError
+from harvest_ai.models import GenerateOptions, StreamChunk, StreamSummary
+from harvest_ai.realtime import RealtimeConnection
+from harvest_ai.streaming import SSEDecoder, StreamState
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _signature(build: Callable[..., Any]) -> inspect.Signature:
+    """``build``'s signature, returning what its Call parses to."""
+    signature = inspect.signature(build)
+    returns = str(signature.return_annotation)
+    if returns.startswith("Call[") and returns.endswith("]"):
+        returns = returns[5:-1]
+    return signature.replace(return_annotation=returns)
+
+
+def _method(
+    build: Callable[P, Call[T]],
+) -> Callable[Concatenate[HarvestClient, P], T]:
+    @functools.wraps(build)
+    def method(self: HarvestClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self.send(build(*args, **kwargs))
+
+    method.__signature__ = _signature(build)  # type: ignore[attr-defined]
+    return method
+
+
+class HarvestClient:
+    """A blocking client for the Harvest API.
+
+    ``api_key`` is an API key (``hv_...``) or an access token; it defaults to
+    ``$HARVEST_API_KEY`` and may be changed later (``client.api_key = ...``).
+    Every method raises a subclass of ``harvest_ai.HarvestError``.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        graphql_url: str | None = None,
+        websocket_url: str | None = None,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        self._config = ClientConfig(
+            api_key=api_key or os.environ.get("HARVEST_API_KEY"),
+            base_url=base_url,
+            timeout=timeout,
+            retry=retry or RetryPolicy(),
+            headers=headers,
+            graphql_url=graphql_url,
+            websocket_url=websocket_url,
+        )
+        self._http = http_client or httpx.Client(timeout=timeout)
+        self._sleep = time.sleep
+
+    @property
+    def api_key(self) -> str | None:
+        return self._config.api_key
+
+    @api_key.setter
+    def api_key(self, value: str | None) -> None:
+        self._config.api_key = value
+
+    @property
+    def base_url(self) -> str:
+        return self._config.base_url
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> HarvestClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def send(self, call: Call[T]) -> T:
+        """Send ``call`` with the retry policy and return its parsed answer."""
+        with self._open(call, stream=False) as response:
+            return parse(response, call)
+
+    @contextmanager
+    def _open(
+        self, call: Call[Any], *, stream: bool, policy: RetryPolicy | None = None
+    ) -> Iterator[httpx.Response]:
+        """The first answer worth returning, after the retries it deserves."""
+        policy = policy or self._config.retry
+        key = self._config.key_for(call)
+        attempt = 0
+        while True:
+            attempt += 1
+            request = self._http.build_request(
+                call.method,
+                self._config.url_for(call),
+                params=call.params,
+                json=call.json,
+                headers=self._config.headers_for(call, key),
+            )
+            try:
+                response = self._http.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                wait = policy.wait(attempt, None)
+                if wait is None:
+                    raise APIConnectionError(
+                        f"{call.method} {call.path}: {exc}"
+                    ) from exc
+                self._sleep(wait)
+                continue
+            if is_retryable(response):
+                wait = policy.wait(attempt, retry_after_seconds(response))
+                if wait is not None:
+                    response.close()
+                    self._sleep(wait)
+                    continue
+            try:
+                if stream and response.status_code >= 400:
+                    response.read()
+                yield response
+            finally:
+                response.close()
+            return
+
+    def generate_stream(
+        self,
+        *,
+        format: str,
+        input: str,
+        options: GenerateOptions | Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> GenerationStream:
+        """Generate content as a stream: iterate it for chunks with ``.text``.
+
+        The request is sent when iteration starts. A connection lost after
+        the generation started is resumed where it stopped.
+        """
+        body = compact(
+            {"format": format, "input": input, "options": options, "metadata": metadata}
+        )
+        call: Call[None] = Call(
+            "POST",
+            "/generate/stream",
+            lambda _: None,
+            json=body,
+            idempotency_key=idempotency_key or new_idempotency_key(),
+            headers={"Accept": "text/event-stream"},
+        )
+        return GenerationStream(self, call)
+
+    def resume_stream(
+        self, generation_id: str, *, last_event_id: str | int | None = None
+    ) -> GenerationStream:
+        """Follow a generation's stream from after ``last_event_id``."""
+        stream = GenerationStream(self, None)
+        stream.state.generation_id = generation_id
+        stream.state.last_event_id = (
+            None if last_event_id is None else str(last_event_id)
+        )
+        return stream
+
+    def graphql(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        operation_name: str | None = None,
+    ) -> dict[str, Any]:
+        """Run a raw GraphQL operation on ``/graphql``; returns ``data``.
+
+        The first of ``errors`` is raised as the typed error its
+        ``extensions.code`` names.
+        """
+        call: Call[None] = Call(
+            "POST",
+            self._config.graphql_url,
+            lambda _: None,
+            json=compact(
+                {
+                    "query": query,
+                    "variables": variables,
+                    "operationName": operation_name,
+                }
+            ),
+        )
+        with self._open(call, stream=False) as response:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            return graphql_result(body, response)
+
+    def download_export(self, export_url: str) -> bytes:
+        """The file behind an ``export_generation`` link."""
+        call: Call[None] = Call("GET", export_url, lambda _: None)
+        with self._open(call, stream=False) as response:
+            raise_for_error(response)
+            return response.content
+
+    def oauth_url(self, provider: str) -> str:
+        """Where to send a browser to sign in with ``provider`` (google...)."""
+        return f"{self._config.base_url}/auth/oauth/{provider}"
+
+    def realtime(self, *, token: str | None = None) -> RealtimeConnection:
+        """The spec's WebSocket, connected and authenticated (a context manager)."""
+        return RealtimeConnection.connect(
+            self._config.websocket_url,
+            token=token or self._config.api_key,
+            timeout=self._config.timeout,
+        )
+
+    signup = _method(ops.signup)
+    login = _method(ops.login)
+    refresh = _method(ops.refresh)
+    logout = _method(ops.logout)
+    forgot_password = _method(ops.forgot_password)
+    reset_password = _method(ops.reset_password)
+    generate = _method(ops.generate)
+    generate_batch = _method(ops.generate_batch)
+    get_batch = _method(ops.get_batch)
+    list_history = _method(ops.list_history)
+    get_generation = _method(ops.get_generation)
+    delete_generation = _method(ops.delete_generation)
+    export_generation = _method(ops.export_generation)
+    approve_generation = _method(ops.approve_generation)
+    reject_generation = _method(ops.reject_generation)
+    get_me = _method(ops.get_me)
+    update_me = _method(ops.update_me)
+    delete_me = _method(ops.delete_me)
+    list_api_keys = _method(ops.list_api_keys)
+    create_api_key = _method(ops.create_api_key)
+    delete_api_key = _method(ops.delete_api_key)
+    rotate_api_key = _method(ops.rotate_api_key)
+    list_teams = _method(ops.list_teams)
+    create_team = _method(ops.create_team)
+    join_team = _method(ops.join_team)
+    get_team = _method(ops.get_team)
+    update_team = _method(ops.update_team)
+    delete_team = _method(ops.delete_team)
+    invite_member = _method(ops.invite_member)
+    leave_team = _method(ops.leave_team)
+    transfer_ownership = _method(ops.transfer_ownership)
+    update_member_role = _method(ops.update_member_role)
+    remove_member = _method(ops.remove_member)
+    accept_invitation = _method(ops.accept_invitation)
+    decline_invitation = _method(ops.decline_invitation)
+    list_templates = _method(ops.list_templates)
+    create_template = _method(ops.create_template)
+    get_template = _method(ops.get_template)
+    update_template = _method(ops.update_template)
+    delete_template = _method(ops.delete_template)
+    rate_template = _method(ops.rate_template)
+    use_template = _method(ops.use_template)
+    list_notifications = _method(ops.list_notifications)
+    mark_all_notifications_read = _method(ops.mark_all_notifications_read)
+    mark_notification_read = _method(ops.mark_notification_read)
+    get_subscription = _method(ops.get_subscription)
+    subscribe = _method(ops.subscribe)
+    cancel_subscription = _method(ops.cancel_subscription)
+    list_invoices = _method(ops.list_invoices)
+    get_usage = _method(ops.get_usage)
+    list_webhooks = _method(ops.list_webhooks)
+    create_webhook = _method(ops.create_webhook)
+    get_webhook = _method(ops.get_webhook)
+    update_webhook = _method(ops.update_webhook)
+    delete_webhook = _method(ops.delete_webhook)
+    test_webhook = _method(ops.test_webhook)
+    rotate_webhook_secret = _method(ops.rotate_webhook_secret)
+    list_webhook_deliveries = _method(ops.list_webhook_deliveries)
+    redeliver_webhook = _method(ops.redeliver_webhook)
+    get_openapi = _method(ops.get_openapi)
+
+
+class GenerationStream:
+    """The chunks of one streamed generation; iterate it once.
+
+    After iteration, ``generation_id``, ``summary`` (tokens, word count) and
+    ``cancelled`` tell how it went. An ``error`` event is raised as the
+    typed error of its code.
+    """
+
+    def __init__(self, client: HarvestClient, call: Call[None] | None) -> None:
+        self._client = client
+        self._call = call
+        self.state = StreamState()
+
+    @property
+    def generation_id(self) -> str | None:
+        return self.state.generation_id
+
+    @property
+    def summary(self) -> StreamSummary | None:
+        return self.state.summary
+
+    @property
+    def cancelled(self) -> bool:
+        return self.state.cancelled
+
+    @property
+    def text(self) -> str:
+        """Everything streamed so far."""
+        return "".join(self._texts)
+
+    _texts: list[str]
+
+    def __iter__(self) -> Iterator[StreamChunk]:
+        self._texts = []
+        policy = self._client._config.retry
+        resumes = 0
+        while not self.state.done:
+            call = self._next_call()
+            try:
+                with self._client._open(call, stream=True) as response:
+                    if response.status_code >= 400:
+                        raise error_of(response)
+                    decoder = SSEDecoder()
+                    for line in response.iter_lines():
+                        event = decoder.feed(line)
+                        chunk = self.state.handle(event) if event else None
+                        if chunk is not None:
+                            self._texts.append(chunk.text)
+                            yield chunk
+                        if self.state.done:
+                            return
+                    raise httpx.RemoteProtocolError(
+                        "the stream ended before its end event"
+                    )
+            except (httpx.TransportError, APIConnectionError) as exc:
+                resumes += 1
+                wait = policy.wait(resumes, None)
+                if wait is None:
+                    raise APIConnectionError(f"stream lost: {exc}") from exc
+                self._client._sleep(wait)
+
+    def _next_call(self) -> Call[None]:
+        if self.state.generation_id is None and self._call is not None:
+            return self._call
+        headers = {"Accept": "text/event-stream"}
+        if self.state.last_event_id is not None:
+            headers["Last-Event-ID"] = self.state.last_event_id
+        return Call(
+            "GET",
+            f"/generate/stream/{self.state.generation_id}",
+            lambda _: None,
+            headers=headers,
+        )
