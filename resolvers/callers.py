@@ -1,14 +1,17 @@
 """Who a request counts against, found cheaply before the request runs.
 
-An access token is verified and read without touching the database (its
-``sub`` and ``tier`` claims); an API key is looked up once and remembered for
-a minute. A missing or bad credential counts as the client address: the
+An access token is verified without touching the database (its ``sub``
+claim); an API key is looked up once and remembered for a minute. The tier is
+read afresh for every request (one primary-key lookup): its ``tier`` claim was
+true when the token was issued, and a change of tier must apply to the very
+next request. A missing or bad credential counts as the client address: the
 request itself will be refused later, by the operation that needs a caller.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sqlmodel import col, or_, select
@@ -47,12 +50,20 @@ class CallerResolver:
         except Unauthorized:
             return anonymous
         user_id = str(claims["sub"])
+        tier = await self._current_tier(user_id)
         return Caller(
             subject=f"user:{user_id}",
             owner=user_id,
             address=anonymous.address,
-            tier=str(claims.get("tier") or "free"),
+            tier=tier or str(claims.get("tier") or "free"),
         )
+
+    async def _current_tier(self, user_id: str) -> str | None:
+        async with self.db.session() as session:
+            tier = await session.scalar(
+                select(User.subscription_tier).where(col(User.id) == user_id)
+            )
+        return str(tier) if tier else None
 
     async def _api_key_caller(self, secret: str, address: str) -> Caller | None:
         digest = hash_secret(self.config, secret)
@@ -67,9 +78,8 @@ class CallerResolver:
             self._keys[digest] = (now + API_KEY_CACHE_SECONDS, found)
         if found is None:
             return None
-        return Caller(
-            subject=found.subject, owner=found.owner, address=address, tier=found.tier
-        )
+        tier = await self._current_tier(found.subject.removeprefix("user:"))
+        return replace(found, address=address, tier=tier or found.tier)
 
     async def _load_api_key(self, digest: str) -> Caller | None:
         async with self.db.session() as session:
