@@ -5,6 +5,7 @@ not see it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +21,7 @@ from models.team import Invitation
 from resolvers.auth_tokens import hash_secret
 from rest_compat.documents import team as team_docs
 from rest_compat.documents import template as template_docs
+from rest_compat.routes import ROUTES
 from tests.factories import UserHandle, make_user
 from tests.team.factories import TeamWorld, add_membership, make_world
 from tests.template.factories import make_template
@@ -100,6 +102,14 @@ class Case:
 
 def _none(s: Scene) -> None:
     return None
+
+
+APPROVALS = ("/approve", "/reject")
+
+
+def route_pattern(path: str) -> re.Pattern[str]:
+    """The table's path with each ``{param}`` matching one path segment."""
+    return re.compile(re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path)))
 
 
 MEMBERS_ONLY = (401, 404, 200, 200, 200, 200)
@@ -471,3 +481,27 @@ async def test_lists_show_each_persona_only_what_it_may_see(
         "admin": (True, False, True),
         "owner": (True, True, True),
     }
+
+
+async def test_every_team_template_and_approval_route_is_in_the_matrix(
+    app: Starlette,
+) -> None:
+    scene = await make_scene(app)
+    covered = [(c.method, c.path(scene).split("?")[0]) for c in CASES]
+    guarded = [
+        route
+        for route in ROUTES
+        if route.tag in ("teams", "templates") or route.path.endswith(APPROVALS)
+    ]
+
+    missing = [
+        f"{route.method} {route.path}"
+        for route in guarded
+        if not any(
+            method == route.method and route_pattern(route.path).fullmatch(path)
+            for method, path in covered
+        )
+    ]
+
+    assert guarded
+    assert not missing, "routes missing from the matrix: " + ", ".join(missing)
