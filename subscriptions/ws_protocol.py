@@ -15,6 +15,11 @@ The connection itself is closed with the spec's codes:
     1008 no credential, or a    larger than MAX_MESSAGE_BYTES)
          client too slow to     1001 the server is going away
          keep up (resume then)
+
+Frames to a client wait in a bounded ``Outbox``; a client that lets it fill
+is closed with 1008, its queued frames dropped. A close frame goes out behind
+the frames already handed to the socket, so a client that reads nothing at
+all never takes it: after CLOSE_TIMEOUT_SECONDS the server stops waiting.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from resolvers.context import RequestContext
 from resolvers.errors import HarvestError, ServerError, ValidationFailed
 from resolvers.generation_request import GenerationRequest
 from subscriptions.hub import Hub, Message, SlowConsumer
+from subscriptions.outbox import Outbox
 
 if TYPE_CHECKING:
     from schema.context import ContextFactory
@@ -45,8 +51,11 @@ logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 64 * 1024
 AUTH_TIMEOUT_SECONDS = 10.0
-OUTBOUND_QUEUE_SIZE = 1024
+OUTBOUND_QUEUE_FRAMES = 1024
+OUTBOUND_QUEUE_BYTES = 1024 * 1024
+CLOSE_TIMEOUT_SECONDS = 5.0
 LEASE_RENEW_SECONDS = 30.0
+SLOW_CONSUMER_REASON = "slow consumer: reconnect and resume from your last chunk_index"
 
 
 class CloseCode(IntEnum):
@@ -80,13 +89,19 @@ class ConnectionRegistry:
         self.open: set[SpecConnection] = set()
         self.closing = False
 
-    async def going_away(self) -> None:
-        """Close every connection with 1001; clients resume elsewhere."""
+    async def going_away(self, timeout: float = CLOSE_TIMEOUT_SECONDS) -> None:
+        """Close every connection with 1001 (clients resume elsewhere) and wait,
+        at most ``timeout`` seconds, for their close frames to be sent."""
         self.closing = True
-        await asyncio.gather(
-            *(c.close(CloseCode.GOING_AWAY, "server shutting down") for c in self.open),
-            return_exceptions=True,
-        )
+        connections = list(self.open)
+        for connection in connections:
+            connection.close(CloseCode.GOING_AWAY, "server shutting down")
+        if connections:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.gather(*(c.finished.wait() for c in connections)),
+                    timeout,
+                )
 
 
 def server_time() -> str:
@@ -124,61 +139,86 @@ class SpecConnection:
         self.start_generation = start
         self.cancel_generation = cancel
         self.session_id = new_id("sess", 16)
-        self.outbound: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(
-            OUTBOUND_QUEUE_SIZE
+        self.outbound = Outbox(
+            max_frames=OUTBOUND_QUEUE_FRAMES, max_bytes=OUTBOUND_QUEUE_BYTES
         )
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.rc: RequestContext | None = None
+        self.closing: tuple[CloseCode, str] | None = None
+        self.finished = asyncio.Event()
         self._closed = asyncio.Event()
-        self._close_lock = asyncio.Lock()
 
     async def serve(self) -> None:
         await self.websocket.accept()
-        if self.registry.closing:
-            await self.close(CloseCode.GOING_AWAY, "server shutting down")
-            return
+        user_id: str | None = None
         lease: str | None = None
         try:
+            if self.registry.closing:
+                raise Close(CloseCode.GOING_AWAY, "server shutting down")
             self.rc = await self._authenticate()
-            principal = self.rc.require_principal()
+            user_id = self.rc.require_principal().user_id
             lease = await self.hub.connections.acquire(
-                principal.user_id, limit=realtime.websocket_connection_limit(self.rc)
+                user_id, limit=realtime.websocket_connection_limit(self.rc)
             )
             if lease is None:
                 raise Close(
                     CloseCode.RATE_LIMITED,
                     "too many open connections for your tier",
                 )
+            if self.registry.closing:
+                raise Close(CloseCode.GOING_AWAY, "server shutting down")
             self.registry.open.add(self)
-            await self._run(principal.user_id, lease)
+            await self._run(user_id, lease)
         except Close as exc:
-            await self.close(exc.code, exc.reason)
+            self.close(exc.code, exc.reason)
         except WebSocketDisconnect:
             pass
         except Exception:
             logger.exception(
                 "websocket connection failed", extra={"session_id": self.session_id}
             )
-            await self.close(CloseCode.SERVER_ERROR, "server error")
+            self.close(CloseCode.SERVER_ERROR, "server error")
         finally:
             self.registry.open.discard(self)
-            for task in self.tasks.values():
+            for task in list(self.tasks.values()):
                 task.cancel()
-            if lease is not None and self.rc is not None:
+            # Released before the close frame, so a client told to reconnect can.
+            if lease is not None and user_id is not None:
                 with contextlib.suppress(Exception):
-                    await self.hub.connections.release(
-                        self.rc.require_principal().user_id, lease
-                    )
+                    await self.hub.connections.release(user_id, lease)
+            await self._send_close()
+            self.finished.set()
 
-    async def close(self, code: CloseCode, reason: str) -> None:
-        """Close once; later calls do nothing."""
-        async with self._close_lock:
-            if self._closed.is_set():
-                return
-            self._closed.set()
-            if self.websocket.application_state == WebSocketState.CONNECTED:
-                with contextlib.suppress(Exception):
-                    await self.websocket.close(code=int(code), reason=reason[:120])
+    def close(self, code: CloseCode, reason: str) -> None:
+        """Ask for the connection to end with ``code``; the first ask wins.
+
+        Frames not yet handed to the socket are dropped; ``serve`` sends the
+        close frame once its tasks have stopped.
+        """
+        if self.closing is not None:
+            return
+        self.closing = (code, reason)
+        self.outbound.clear()
+        self._closed.set()
+
+    async def _send_close(self) -> None:
+        if self.closing is None:
+            return
+        if self.websocket.application_state != WebSocketState.CONNECTED:
+            return
+        code, reason = self.closing
+        try:
+            await asyncio.wait_for(
+                self.websocket.close(code=int(code), reason=reason[:120]),
+                CLOSE_TIMEOUT_SECONDS,
+            )
+        except TimeoutError:
+            logger.info(
+                "websocket client took no close frame",
+                extra={"session_id": self.session_id, "code": int(code)},
+            )
+        except Exception:
+            return
 
     async def _authenticate(self) -> RequestContext:
         token = self.websocket.query_params.get("token")
@@ -213,7 +253,7 @@ class SpecConnection:
         return rc
 
     async def _run(self, user_id: str, lease: str) -> None:
-        await self.send(
+        self.send(
             {
                 "type": "connected",
                 "session_id": self.session_id,
@@ -248,24 +288,27 @@ class SpecConnection:
 
     async def _write(self) -> None:
         while True:
-            frame = await self.outbound.get()
-            if frame is None:
-                return
-            text = frame.text if isinstance(frame, Message) else None
-            await self.websocket.send_text(text or orjson.dumps(frame).decode())
+            text = await self.outbound.get()
+            # uvicorn waits here while its write buffer is over its high water.
+            await self.websocket.send_text(text)
 
-    async def send(self, frame: dict[str, Any]) -> None:
-        """Queue a frame; a client that lets OUTBOUND_QUEUE_SIZE pile up is closed."""
-        try:
-            self.outbound.put_nowait(frame)
-        except asyncio.QueueFull:
+    def send(self, frame: dict[str, Any]) -> None:
+        """Queue a frame; a client that lets the outbox fill is closed (1008)."""
+        if self.closing is not None:
+            return
+        text = (
+            frame.text if isinstance(frame, Message) else orjson.dumps(frame).decode()
+        )
+        if not self.outbound.put(text):
             logger.warning(
-                "slow websocket client closed", extra={"session_id": self.session_id}
+                "slow websocket client closed",
+                extra={
+                    "session_id": self.session_id,
+                    "frames": len(self.outbound),
+                    "bytes": self.outbound.bytes,
+                },
             )
-            await self.close(
-                CloseCode.POLICY_VIOLATION,
-                "slow consumer: reconnect and resume from your last chunk_index",
-            )
+            self.close(CloseCode.POLICY_VIOLATION, SLOW_CONSUMER_REASON)
 
     async def _read(self) -> None:
         while True:
@@ -306,11 +349,11 @@ class SpecConnection:
         await handler(message)
 
     async def _on_ping(self, message: dict[str, Any]) -> None:
-        await self.send({"type": "pong", "server_time": server_time()})
+        self.send({"type": "pong", "server_time": server_time()})
 
     async def _on_auth(self, message: dict[str, Any]) -> None:
         # Already authenticated: a repeated auth message changes nothing.
-        await self.send(
+        self.send(
             {
                 "type": "connected",
                 "session_id": self.session_id,
@@ -329,7 +372,7 @@ class SpecConnection:
             elif channel == "generation":
                 stream = await self._generation_stream(message, filters)
             elif channel == "notifications":
-                await self.send(
+                self.send(
                     {
                         "type": "subscribed",
                         "channel": channel,
@@ -345,12 +388,10 @@ class SpecConnection:
                     reason="unknown_channel",
                 )
         except HarvestError as exc:
-            await self.send(
-                {"type": "error", "channel": channel, "error": error_body(exc)}
-            )
+            self.send({"type": "error", "channel": channel, "error": error_body(exc)})
             return
         subscription_id = new_id("sub", 12)
-        await self.send(
+        self.send(
             {
                 "type": "subscribed",
                 "channel": channel,
@@ -389,7 +430,7 @@ class SpecConnection:
         task = self.tasks.pop(str(message.get("subscription_id")), None)
         if task is not None:
             task.cancel()
-        await self.send(
+        self.send(
             {"type": "unsubscribed", "subscription_id": message.get("subscription_id")}
         )
 
@@ -404,7 +445,7 @@ class SpecConnection:
                 self._rc, generation_id=generation_id
             )
         except HarvestError as exc:
-            await self.send(
+            self.send(
                 {
                     "type": "generation_error",
                     "request_id": request_id,
@@ -422,7 +463,7 @@ class SpecConnection:
                 raise ValidationFailed(field="generation_id", reason="required")
             await self.cancel_generation(self._rc, generation_id)
         except HarvestError as exc:
-            await self.send(
+            self.send(
                 {
                     "type": "generation_error",
                     "generation_id": generation_id,
@@ -459,19 +500,16 @@ class SpecConnection:
                 async for event in stream:
                     if request_id is not None:
                         event = {**event, "request_id": request_id}
-                    await self.send(event)
+                    self.send(event)
         except SlowConsumer:
-            await self.close(
-                CloseCode.POLICY_VIOLATION,
-                "slow consumer: reconnect and resume from your last chunk_index",
-            )
+            self.close(CloseCode.POLICY_VIOLATION, SLOW_CONSUMER_REASON)
         except HarvestError as exc:
-            await self.send({"type": "error", "error": error_body(exc)})
+            self.send({"type": "error", "error": error_body(exc)})
         except Exception:
             logger.exception(
                 "websocket stream failed", extra={"session_id": self.session_id}
             )
-            await self.send({"type": "error", "error": error_body(ServerError())})
+            self.send({"type": "error", "error": error_body(ServerError())})
 
 
 def _optional_str(filters: dict[str, Any], name: str) -> str | None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 import re
+import time
 from typing import Any
 
 import orjson
@@ -14,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 from models.notification import Notification
 from resolvers.notifications import push_notification
-from subscriptions.ws_protocol import MAX_MESSAGE_BYTES
+from subscriptions.ws_protocol import MAX_MESSAGE_BYTES, OUTBOUND_QUEUE_BYTES
 from tests.factories import make_user
 from tests.subscriptions.factories import (
     expired_token,
@@ -319,28 +322,85 @@ async def test_slow_client_is_closed_with_1008_while_a_fast_one_gets_everything(
     app: Starlette, live_server: LiveServer
 ) -> None:
     user = await make_user(app, tier="pro")
-    hub = live_server.app.state.parts.hub
+    parts = live_server.app.state.parts
     url = f"{live_server.ws_url}/v1?token={user.token}"
-    padding = "x" * 20_000
-    total = 2_000
-    async with connect(url, max_queue=4) as slow, connect(url) as fast:
+    # Incompressible, so the bytes reach the socket as they are.
+    padding = base64.b64encode(os.urandom(12 * 1024)).decode()
+    total = 640  # about 10 MiB: the outbox's bound and the socket's buffers, twice
+    seen: list[int] = []
+    held = {"outbox": 0, "transport": 0}
+
+    def measure() -> None:
+        for connection in parts.ws_registry.open:
+            held["outbox"] = max(held["outbox"], connection.outbound.bytes)
+        for protocol in live_server.server.server_state.connections:
+            transport = getattr(protocol, "transport", None)
+            if transport is not None and not transport.is_closing():
+                size = transport.get_write_buffer_size()
+                held["transport"] = max(held["transport"], size)
+
+    async def publish_all() -> None:
+        for n in range(total):
+            # The fast client keeps up: never more than 32 frames behind.
+            while n - len(seen) > 32:
+                await asyncio.sleep(0.001)
+            await parts.hub.publish(
+                f"user:{user.id}:notifications",
+                {"type": "notification", "notification": {"n": n, "pad": padding}},
+            )
+            measure()
+
+    started = time.monotonic()
+    async with (
+        connect(url, max_queue=1, compression=None) as slow,
+        connect(url, compression=None, max_size=None) as fast,
+    ):
         await receive(slow)
         await receive(fast)
-
-        async def publish_all() -> None:
-            for n in range(total):
-                await hub.publish(
-                    f"user:{user.id}:notifications",
-                    {"type": "notification", "notification": {"n": n, "pad": padding}},
-                )
-                if n % 50 == 0:
-                    await asyncio.sleep(0)
-
         publisher = asyncio.create_task(in_server(live_server, publish_all()))
-        seen = [(await receive(fast))["notification"]["n"] for _ in range(total)]
+        while len(seen) < total:
+            seen.append((await receive(fast))["notification"]["n"])
         await publisher
-        code = await close_code(slow, timeout=20)
+        slow_seen = []
+        with pytest.raises(ConnectionClosed):
+            while True:
+                slow_seen.append((await receive(slow))["notification"]["n"])
 
     assert seen == list(range(total))
-    assert code == 1008
+    assert slow.close_code == 1008
     assert "slow consumer" in (slow.close_reason or "")
+    assert slow_seen == list(range(len(slow_seen)))
+    assert len(slow_seen) < total / 2
+    assert held["outbox"] <= OUTBOUND_QUEUE_BYTES
+    frame_size = len(padding) + 100
+    assert held["transport"] <= 64 * 1024 + frame_size
+    assert time.monotonic() - started < 10
+
+
+async def test_free_client_closed_as_slow_can_reconnect_at_once(
+    app: Starlette, live_server: LiveServer
+) -> None:
+    user = await make_user(app, tier="free")
+    parts = live_server.app.state.parts
+    url = f"{live_server.ws_url}/v1?token={user.token}"
+    padding = base64.b64encode(os.urandom(12 * 1024)).decode()
+
+    async def publish_until_closed() -> None:
+        for n in range(2_000):
+            if not parts.ws_registry.open:
+                return
+            await parts.hub.publish(
+                f"user:{user.id}:notifications",
+                {"type": "notification", "notification": {"n": n, "pad": padding}},
+            )
+            await asyncio.sleep(0)
+
+    async with connect(url, max_queue=1, compression=None) as slow:
+        await receive(slow)
+        await in_server(live_server, publish_until_closed())
+        code = await close_code(slow)
+    async with connect(url) as again:
+        frame = await receive(again)
+
+    assert code == 1008
+    assert frame["type"] == "connected"
