@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from tqdm import tqdm
 
+from harvest.admin_bulk import export_generations, reindex_search
 from harvest.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -56,13 +57,33 @@ class Admin:
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
 
-    def progress(self, items: Sequence[Any], label: str) -> Iterable[Any]:
+    def note(self, text: str) -> None:
+        """A line for the operator that stays out of the command's output."""
+        sys.stderr.write(text + "\n")
+
+    def _show_progress(self) -> bool:
         wanted = self.args.progress
-        show = sys.stderr.isatty() if wanted is None else wanted
+        return sys.stderr.isatty() if wanted is None else bool(wanted)
+
+    def progress(self, items: Sequence[Any], label: str) -> Iterable[Any]:
         bar: Iterable[Any] = tqdm(
-            items, desc=label, unit="row", file=sys.stderr, disable=not show
+            items,
+            desc=label,
+            unit="row",
+            file=sys.stderr,
+            disable=not self._show_progress(),
         )
         return bar
+
+    def bar(self, total: int, label: str) -> tqdm[Any]:
+        """A progress bar over ``total`` rows, advanced by the caller."""
+        return tqdm(
+            total=total,
+            desc=label,
+            unit="row",
+            file=sys.stderr,
+            disable=not self._show_progress(),
+        )
 
     async def context(self, user: User | None = None) -> RequestContext:
         """A request context acting as ``user`` (or as nobody)."""
@@ -443,6 +464,16 @@ def register(commands: Any) -> None:
     p = sub.add_parser("purge-deletions", help="delete accounts past their grace")
     p.add_argument("--dry-run", action="store_true")
     p.set_defaults(run=_runner(purge_deletions))
+
+    p = sub.add_parser("reindex-search", help="rebuild the generation search index")
+    p.set_defaults(run=_runner(reindex_search))
+
+    p = sub.add_parser(
+        "export-generations", help="write generations as JSON lines, one per line"
+    )
+    p.add_argument("--user", help="only this user's (id or email)")
+    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.set_defaults(run=_runner(export_generations))
 
     p = sub.add_parser("config", help="print the configuration, secrets masked")
     p.add_argument("--json", action="store_true")

@@ -77,10 +77,20 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from models.migrations import upgrade
+    from tqdm import tqdm
+
+    from models.migrations import revisions_up_to, upgrade
 
     settings = load_settings()
-    upgrade(settings.database_url, args.revision)
+    relative = args.revision.startswith(("+", "-"))
+    steps = (
+        [args.revision]
+        if relative
+        else revisions_up_to(settings.database_url, args.revision)
+    )
+    # Alembic logs each applied step; the bar shows how far a long run is.
+    for step in tqdm(steps, desc="migrating", unit="revision", file=sys.stderr):
+        upgrade(settings.database_url, step)
     print(f"migrated to {args.revision}")
     return 0
 

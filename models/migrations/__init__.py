@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 HERE = Path(__file__).parent
 
@@ -24,6 +25,17 @@ def upgrade(url: str, revision: str = "head") -> None:
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
     command.upgrade(alembic_config(url), revision)
+
+
+def revisions_up_to(url: str, revision: str = "head") -> list[str]:
+    """Every revision from the first one up to ``revision``, oldest first.
+
+    Upgrading to each in turn is what ``upgrade`` does in one go; a step that is
+    already applied does nothing, so a caller can report progress per step.
+    """
+    scripts = ScriptDirectory.from_config(alembic_config(url))
+    steps = scripts.iterate_revisions(revision, "base")
+    return [step.revision for step in reversed(list(steps))]
 
 
 async def upgrade_async(url: str, revision: str = "head") -> None:

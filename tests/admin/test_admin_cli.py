@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import col, select
 
 from harvest.app import app_config
@@ -15,6 +18,7 @@ from harvest.cli import main
 from harvest.settings import Settings
 from models.base import utcnow
 from models.db import Database
+from models.generation import Generation
 from models.job import Job
 from models.user import User
 from models.webhook import WebhookDelivery, WebhookEvent
@@ -230,3 +234,95 @@ def test_config_prints_the_settings_with_secrets_masked(
         assert secret not in out
     assert '"openai_api_key": "********"' in out
     assert "redis://:********@cache:6379/0" in out
+
+
+def _search_index_hits(settings: Settings, word: str) -> set[str]:
+    """Ids the database's own full-text index finds for ``word``."""
+
+    async def work(session: Any) -> set[str]:
+        if session.bind.dialect.name == "postgresql":
+            query = (
+                "SELECT id FROM generations WHERE to_tsvector('english', "
+                "title || ' ' || content) @@ plainto_tsquery('english', :w)"
+            )
+        else:
+            query = "SELECT gid FROM generations_fts WHERE generations_fts MATCH :w"
+        return set((await session.execute(sa.text(query), {"w": word})).scalars())
+
+    return run_db(settings, work)
+
+
+def _generations(user: User, count: int, word: str) -> list[Generation]:
+    return [
+        Generation(
+            user_id=user.id,
+            format="blog",
+            status="completed",
+            model="offline",
+            input=f"input {n}",
+            title=f"Title {n}",
+            content=f"A {word} story, part {n}.",
+        )
+        for n in range(count)
+    ]
+
+
+def test_reindex_search_rebuilds_the_index_in_batches_with_a_progress_bar(
+    admin_env: Settings,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    user = User(email="index@example.com", name="I")
+    rows = _generations(user, 5, "zephyr")
+    store(admin_env, user, *rows)
+    if not admin_env.database_url.startswith("postgresql"):
+        run_db(admin_env, _wipe_sqlite_index)
+        assert _search_index_hits(admin_env, "zephyr") == set()
+    monkeypatch.setattr("harvest.admin_bulk.BATCH_ROWS", 2)
+
+    code = main(["admin", "--progress", "reindex-search"])
+    printed = capsys.readouterr()
+
+    assert code == 0
+    assert "reindexed 5 generation(s)" in printed.out
+    assert "100%" in printed.err and "5/5" in printed.err
+    assert _search_index_hits(admin_env, "zephyr") == {row.id for row in rows}
+
+
+async def _wipe_sqlite_index(session: Any) -> None:
+    await session.execute(sa.text("DELETE FROM generations_fts"))
+    await session.commit()
+
+
+def test_export_generations_writes_one_json_line_per_generation_of_the_user(
+    admin_env: Settings,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    mine, theirs = User(email="me@example.com"), User(email="them@example.com")
+    my_rows = _generations(mine, 5, "mine")
+    store(admin_env, mine, theirs, *my_rows, *_generations(theirs, 2, "theirs"))
+    monkeypatch.setattr("harvest.admin_bulk.BATCH_ROWS", 2)
+    target = tmp_path / "export.jsonl"
+
+    code = main(
+        [
+            "admin",
+            "--progress",
+            "export-generations",
+            "--user",
+            mine.email,
+            "-o",
+            str(target),
+        ]
+    )
+    printed = capsys.readouterr()
+
+    lines = [json.loads(line) for line in target.read_text().splitlines()]
+    assert code == 0
+    assert [line["id"] for line in lines] == sorted(row.id for row in my_rows)
+    assert {line["user_id"] for line in lines} == {mine.id}
+    assert lines[0]["content"].startswith("A mine story")
+    assert {"input", "options", "metadata", "created_at"} <= set(lines[0])
+    assert "exported 5 generation(s)" in printed.err and "5/5" in printed.err

@@ -41,6 +41,7 @@ def test_migrate_creates_the_schema(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "var" / "h.db").exists()
+    assert "migrating: 100%" in result.stderr
 
 
 def test_serve_refuses_production_without_a_secret_and_says_why(tmp_path: Path) -> None:
