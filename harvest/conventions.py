@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from harvest.app import Parts
 
 API_VERSION = "1.0.0"
+VERSION_HEADER = (b"x-api-version", API_VERSION.encode())
 ACCEPTED_VERSIONS = frozenset({"1", "1.0", "1.0.0"})
 
 # The spec's origins: any harvest.ai subdomain over HTTPS, localhost on any port.
@@ -75,8 +76,8 @@ class HarvestCORS(CORSMiddleware):
         return refused
 
 
-class ApiVersionMiddleware:
-    """Accepts the one version there is; names ``X-API-Version`` otherwise."""
+class ApiVersionHeader:
+    """Says which version answered, on every HTTP response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -85,7 +86,28 @@ class ApiVersionMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        asked = header(scope, b"x-api-version")
+
+        async def send_with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), VERSION_HEADER]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_version)
+
+
+class ApiVersionCheck:
+    """Accepts the one version there is; names ``X-API-Version`` otherwise.
+
+    It runs inside the rate limit, so a refused version is counted and carries
+    the ``X-RateLimit-*`` headers like any other answer.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        asked = header(scope, b"x-api-version") if scope["type"] == "http" else None
         if asked is not None and asked.strip().lower() not in ACCEPTED_VERSIONS:
             await send_error(
                 scope,
@@ -98,14 +120,7 @@ class ApiVersionMiddleware:
                 ),
             )
             return
-
-        async def send_with_version(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [*message.get("headers", []), (b"x-api-version", b"1.0.0")]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_version)
+        await self.app(scope, receive, send)
 
 
 def cors_middleware(origins: tuple[str, ...]) -> Middleware:
@@ -132,9 +147,13 @@ def platform_middleware(parts: Parts) -> list[Middleware]:
     return [
         cors_middleware(parts.settings.cors_origins),
         compression_middleware(),
-        Middleware(ApiVersionMiddleware),
+        Middleware(ApiVersionHeader),
         Middleware(
-            RateLimitMiddleware, store=parts.services.rate_limits, resolver=resolver
+            RateLimitMiddleware,
+            store=parts.services.rate_limits,
+            resolver=resolver,
+            meter=parts.api_calls,
         ),
+        Middleware(ApiVersionCheck),
         Middleware(IdempotencyMiddleware, db=parts.db, resolver=resolver),
     ]

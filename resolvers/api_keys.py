@@ -16,6 +16,7 @@ from models.user import ApiKey
 from resolvers.auth_tokens import hash_secret, new_api_key_secret
 from resolvers.context import RequestContext
 from resolvers.errors import Conflict, NotFound, ValidationFailed
+from resolvers.pagination import PageInfo, PageRequest, paginate
 
 PERMISSIONS = ("read", "write")
 MAX_KEYS_PER_USER = 50
@@ -93,15 +94,31 @@ async def create_api_key(
     return IssuedKey(key=key, secret=secret)
 
 
-async def list_api_keys(session: AsyncSession, *, ctx: RequestContext) -> list[ApiKey]:
-    """The caller's keys, newest first (secrets never included)."""
+async def list_api_keys(
+    session: AsyncSession,
+    *,
+    ctx: RequestContext,
+    page: int | None = None,
+    limit: int | None = None,
+    sort: str | None = None,
+    order: str | None = None,
+) -> tuple[list[ApiKey], PageInfo]:
+    """A page of the caller's keys, newest first unless ``sort``/``order`` say
+    (secrets never included)."""
     principal = ctx.require_principal()
-    result = await session.execute(
-        select(ApiKey)
-        .where(col(ApiKey.user_id) == principal.user_id)
-        .order_by(col(ApiKey.created_at).desc(), col(ApiKey.id))
+    request = PageRequest.of(
+        page=page, limit=limit, sort=sort, order=order, sortable=("created_at", "name")
     )
-    return list(result.scalars())
+    return await paginate(
+        session,
+        select(ApiKey).where(col(ApiKey.user_id) == principal.user_id),
+        page=request,
+        columns={
+            "created_at": col(ApiKey.created_at),
+            "name": col(ApiKey.name),
+            "id": col(ApiKey.id),
+        },
+    )
 
 
 async def _own_key(session: AsyncSession, *, user_id: str, key_id: str) -> ApiKey:

@@ -419,10 +419,14 @@ async def list_invoices(
     ctx: RequestContext,
     page: int | None = None,
     limit: int | None = None,
+    sort: str | None = None,
+    order: str | None = None,
 ) -> tuple[list[Invoice], PageInfo]:
-    """The caller's invoices, newest first."""
+    """The caller's invoices, newest first unless ``sort``/``order`` say."""
     principal = ctx.require_principal()
-    request = PageRequest.of(page=page, limit=limit, sortable=("created_at",))
+    request = PageRequest.of(
+        page=page, limit=limit, sort=sort, order=order, sortable=("created_at",)
+    )
     query = select(Invoice).where(col(Invoice.user_id) == principal.user_id)
     return await paginate(
         session,

@@ -31,6 +31,7 @@ MAX_DESCRIPTION = 500
 DEFAULT_OVERLAP_HOURS = 24
 MAX_OVERLAP_HOURS = 24 * 7
 DELIVERY_STATUSES = ("pending", "retrying", "succeeded", "failed", "cancelled")
+SORTABLE = ("created_at",)
 
 
 @dataclass(frozen=True)
@@ -116,10 +117,14 @@ async def list_webhook_endpoints(
     ctx: RequestContext,
     page: int | None = None,
     limit: int | None = None,
+    sort: str | None = None,
+    order: str | None = None,
 ) -> tuple[list[WebhookEndpoint], PageInfo]:
-    """The caller's endpoints, newest first."""
+    """The caller's endpoints, newest first unless ``sort``/``order`` say."""
     principal = ctx.require_principal()
-    request = PageRequest.of(page=page, limit=limit)
+    request = PageRequest.of(
+        page=page, limit=limit, sort=sort, order=order, sortable=SORTABLE
+    )
     query = select(WebhookEndpoint).where(
         col(WebhookEndpoint.user_id) == principal.user_id
     )
@@ -245,10 +250,15 @@ async def list_webhook_deliveries(
     status: str | None = None,
     page: int | None = None,
     limit: int | None = None,
+    sort: str | None = None,
+    order: str | None = None,
 ) -> tuple[list[WebhookDelivery], PageInfo]:
-    """The endpoint's deliveries, newest first, optionally of one status."""
+    """The endpoint's deliveries, newest first unless ``sort``/``order`` say,
+    optionally of one status."""
     await get_own_endpoint(session, ctx=ctx, id=id)
-    request = PageRequest.of(page=page, limit=limit)
+    request = PageRequest.of(
+        page=page, limit=limit, sort=sort, order=order, sortable=SORTABLE
+    )
     query = select(WebhookDelivery).where(col(WebhookDelivery.endpoint_id) == id)
     if status is not None:
         if status not in DELIVERY_STATUSES:

@@ -256,6 +256,8 @@ ROUTES: list[Route] = [
         "The caller's API keys, masked",
         "users",
         document=users.API_KEYS,
+        query=("page", "limit", "sort", "order"),
+        unwrap=True,
     ),
     Route(
         "POST",
@@ -500,7 +502,7 @@ ROUTES: list[Route] = [
         "The caller's invoices, newest first",
         "billing",
         document=billing.LIST_INVOICES,
-        query=("page", "limit"),
+        query=("page", "limit", "sort", "order"),
         unwrap=True,
     ),
     Route(
@@ -524,7 +526,7 @@ ROUTES: list[Route] = [
         "Your webhook endpoints",
         "webhooks",
         document=webhook.LIST_ENDPOINTS,
-        query=("page", "limit"),
+        query=("page", "limit", "sort", "order"),
         unwrap=True,
     ),
     Route(
@@ -581,7 +583,7 @@ ROUTES: list[Route] = [
         "The endpoint's deliveries, newest first",
         "webhooks",
         document=webhook.LIST_DELIVERIES,
-        query=("status", "page", "limit"),
+        query=("status", "page", "limit", "sort", "order"),
         unwrap=True,
     ),
     Route(

@@ -50,8 +50,8 @@ mutation BillingCancel($input: SubscriptionCancelInput) {
 """
 
 LIST_INVOICES = """
-query BillingInvoices($page: Int, $limit: Int) {
-  invoices(page: $page, limit: $limit) {
+query BillingInvoices($page: Int, $limit: Int, $sort: String, $order: String) {
+  invoices(page: $page, limit: $limit, sort: $sort, order: $order) {
     invoices {
       id
       number
@@ -60,6 +60,14 @@ query BillingInvoices($page: Int, $limit: Int) {
       status
       pdf_url: pdfUrl
       created_at: createdAt
+    }
+    pagination {
+      page
+      limit
+      total_items: totalItems
+      total_pages: totalPages
+      has_next: hasNext
+      has_previous: hasPrevious
     }
   }
 }

@@ -55,16 +55,26 @@ mutation MeDelete($input: MeDeleteInput!) {
 """
 
 API_KEYS = """
-query ApiKeys {
-    api_keys: apiKeys {
-        id
-        name
-        key
-        last_4: last4
-        permissions
-        last_used: lastUsed
-        expires_at: expiresAt
-        created_at: createdAt
+query ApiKeys($page: Int, $limit: Int, $sort: String, $order: String) {
+    list: apiKeyList(page: $page, limit: $limit, sort: $sort, order: $order) {
+        api_keys: apiKeys {
+            id
+            name
+            key
+            last_4: last4
+            permissions
+            last_used: lastUsed
+            expires_at: expiresAt
+            created_at: createdAt
+        }
+        pagination {
+            page
+            limit
+            total_items: totalItems
+            total_pages: totalPages
+            has_next: hasNext
+            has_previous: hasPrevious
+        }
     }
 }
 """

@@ -44,8 +44,8 @@ PAGINATION_FIELDS = """
 
 LIST_ENDPOINTS = (
     """
-query WebhookEndpoints($page: Int, $limit: Int) {
-  webhookEndpoints(page: $page, limit: $limit) {
+query WebhookEndpoints($page: Int, $limit: Int, $sort: String, $order: String) {
+  webhookEndpoints(page: $page, limit: $limit, sort: $sort, order: $order) {
     webhooks: items {"""
     + ENDPOINT_FIELDS
     + "}"
@@ -104,9 +104,13 @@ mutation WebhookEndpointRotateSecret($id: String!, $overlapHours: Int) {
 LIST_DELIVERIES = (
     """
 query WebhookDeliveries(
-  $id: String!, $status: String, $page: Int, $limit: Int
+  $id: String!, $status: String, $page: Int, $limit: Int, $sort: String,
+  $order: String
 ) {
-  webhookDeliveries(endpointId: $id, status: $status, page: $page, limit: $limit) {
+  webhookDeliveries(
+    endpointId: $id, status: $status, page: $page, limit: $limit, sort: $sort,
+    order: $order
+  ) {
     deliveries: items {"""
     + DELIVERY_FIELDS
     + "}"

@@ -10,6 +10,7 @@ from strawberry.types import Info
 from resolvers import billing
 from schema.billing.types import BillingSubscription, Invoice, InvoiceList, UsageReport
 from schema.context import Context, call
+from schema.pagination import Pagination
 
 
 @strawberry.type
@@ -31,13 +32,20 @@ class BillingQuery:
             int | None,
             strawberry.argument(description="Invoices per page, at most 100."),
         ] = None,
+        sort: Annotated[
+            str | None, strawberry.argument(description="Sort field: created_at.")
+        ] = None,
+        order: Annotated[
+            str | None, strawberry.argument(description="asc or desc (the default).")
+        ] = None,
     ) -> InvoiceList:
         rows, page_info = await call(
-            info, billing.list_invoices, page=page, limit=limit
+            info, billing.list_invoices, page=page, limit=limit, sort=sort, order=order
         )
         return InvoiceList(
             invoices=[Invoice.of(row) for row in rows],
             total_items=page_info.total_items,
+            pagination=Pagination.of(page_info),
         )
 
     @strawberry.field(description="The caller's usage this month against the tier.")

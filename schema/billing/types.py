@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from models.billing import Invoice as InvoiceRow
 from resolvers import billing
 from resolvers.tiers import Tier
+from schema.pagination import Pagination
 
 
 @strawberry.type(description="The limits of a tier; every limit reads this table.")
@@ -126,6 +127,9 @@ class Invoice:
 class InvoiceList:
     invoices: list[Invoice] = strawberry.field(description="Newest first.")
     total_items: int = strawberry.field(description="Invoices in all pages.")
+    pagination: Pagination = strawberry.field(
+        description="Where this page sits among all pages."
+    )
 
 
 @strawberry.type(description="What subscribing did.")

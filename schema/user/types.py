@@ -13,6 +13,7 @@ from models.user import ApiKey as ApiKeyRow
 from models.user import User as UserRow
 from resolvers import api_keys
 from resolvers.users import MonthUsage, Profile
+from schema.pagination import Pagination
 
 
 @strawberry.enum(description="What an API key may do.")
@@ -184,4 +185,12 @@ class MeDeletePayload:
     message: str = strawberry.field(description="What was done.")
     deletion_date: datetime = strawberry.field(
         description="When the account and its data will be deleted."
+    )
+
+
+@strawberry.type(description="A page of API keys.")
+class ApiKeyList:
+    api_keys: list[ApiKey] = strawberry.field(description="The keys on this page.")
+    pagination: Pagination = strawberry.field(
+        description="Where this page sits among all pages."
     )

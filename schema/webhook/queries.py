@@ -21,16 +21,32 @@ PageArg = Annotated[int | None, strawberry.argument(description="Page number, fr
 LimitArg = Annotated[
     int | None, strawberry.argument(description="Items per page, at most 100.")
 ]
+SortArg = Annotated[
+    str | None, strawberry.argument(description="Sort field: created_at.")
+]
+OrderArg = Annotated[
+    str | None, strawberry.argument(description="asc or desc (the default).")
+]
 
 
 @strawberry.type
 class WebhookQuery:
     @strawberry.field(description="Your webhook endpoints, newest first.")
     async def webhook_endpoints(
-        self, info: Info[Context, None], page: PageArg = None, limit: LimitArg = None
+        self,
+        info: Info[Context, None],
+        page: PageArg = None,
+        limit: LimitArg = None,
+        sort: SortArg = None,
+        order: OrderArg = None,
     ) -> WebhookEndpointPage:
         rows, page_info = await call(
-            info, webhooks.list_webhook_endpoints, page=page, limit=limit
+            info,
+            webhooks.list_webhook_endpoints,
+            page=page,
+            limit=limit,
+            sort=sort,
+            order=order,
         )
         return WebhookEndpointPage(
             items=[WebhookEndpoint.of(row) for row in rows],
@@ -62,6 +78,8 @@ class WebhookQuery:
         ] = None,
         page: PageArg = None,
         limit: LimitArg = None,
+        sort: SortArg = None,
+        order: OrderArg = None,
     ) -> WebhookDeliveryPage:
         rows, page_info = await call(
             info,
@@ -70,6 +88,8 @@ class WebhookQuery:
             status=status,
             page=page,
             limit=limit,
+            sort=sort,
+            order=order,
         )
         events = await call(
             info, webhooks.get_events_by_ids, ids=[row.event_id for row in rows]

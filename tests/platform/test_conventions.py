@@ -186,6 +186,22 @@ def test_an_unsupported_api_version_names_the_header(
     assert "1.0.0" in error["message"]
 
 
+def test_a_refused_version_is_counted_and_carries_every_platform_header(
+    live_server: LiveServer,
+) -> None:
+    with httpx.Client(base_url=live_server.url) as client:
+        accepted = client.get("/v1/openapi.json")
+        refused = client.get("/v1/openapi.json", headers={"X-API-Version": "2"})
+
+    assert refused.status_code == 400
+    assert refused.headers["x-api-version"] == "1.0.0"
+    assert refused.headers["x-ratelimit-bucket"] == "api_general"
+    assert int(refused.headers["x-ratelimit-remaining"]) == (
+        int(accepted.headers["x-ratelimit-remaining"]) - 1
+    )
+    assert refused.headers["x-request-id"].startswith("req_")
+
+
 def test_an_unsupported_api_version_is_refused_on_graphql_too(
     live_server: LiveServer,
 ) -> None:
