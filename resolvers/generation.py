@@ -39,7 +39,6 @@ from resolvers.errors import (
 from resolvers.generation_request import (
     CheckedRequest,
     GenerationRequest,
-    check_input,
     check_options,
     validate_request,
 )
@@ -70,6 +69,8 @@ __all__ = [
     "get_generation",
     "start_generation",
 ]
+
+MAX_CONTENT_CHARS = 100_000
 
 ERRORS_BY_CODE: dict[str, type[HarvestError]] = {
     cls.code.value: cls
@@ -393,7 +394,12 @@ async def edit_generation(
             "Only a completed generation can be edited",
             details={"generation_id": row.id, "status": row.status},
         )
-    check_input(content)
+    if not isinstance(content, str) or not content.strip():
+        raise ValidationFailed(field="content", reason="must be a non-empty string")
+    if len(content) > MAX_CONTENT_CHARS:
+        raise ValidationFailed(
+            field="content", reason=f"at most {MAX_CONTENT_CHARS} characters"
+        )
     session.add(
         GenerationVersion(
             generation_id=row.id,
@@ -431,10 +437,9 @@ async def regenerate_generation(
             "The generation is still running",
             details={"generation_id": row.id, "status": row.status},
         )
-    merged = {**row.options, **(options or {})}
     if options is not None and not isinstance(options, dict):
         raise ValidationFailed(field="options", reason="must be an object")
-    checked = check_options(merged)
+    checked = check_options({**row.options, **(options or {})})
     entry = _registry(ctx).resolve(checked.model)
     await ensure_quota(session, user_id=principal.user_id)
     await check_generation_start(ctx, generation_id=row.id)

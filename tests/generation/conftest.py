@@ -13,7 +13,14 @@ from harvest.app import create_app
 from harvest.settings import Settings
 from tests.peers.openai_server import OpenAIPeer, running_openai_peer
 
-PEER_MODELS = ("peer-echo", "peer-error", "peer-slow", "peer-filter", "peer-stall")
+PEER_MODELS = (
+    "peer-echo",
+    "peer-error",
+    "peer-ratelimit",
+    "peer-slow",
+    "peer-filter",
+    "peer-stall",
+)
 
 
 @pytest.fixture

@@ -15,6 +15,18 @@ GENERATION = "query ($id: ID!) { generation(id: $id) { id content } }"
 CANCEL = "mutation ($id: ID!) { generationCancel(id: $id) { id } }"
 EDIT = 'mutation ($id: ID!) { generationEdit(id: $id, content: "x") { id } }'
 REGENERATE = "mutation ($id: ID!) { generationRegenerate(id: $id) { id } }"
+DELETE = "mutation ($id: ID!) { generationDelete(id: $id) { success } }"
+EXPORT = """
+mutation ($id: ID!) { generationExport(id: $id, format: pdf) { exportUrl } }
+"""
+SEARCH = """
+query {
+  generations(search: "solar", limit: 5) {
+    generations { id }
+    pagination { totalItems }
+  }
+}
+"""
 
 
 async def test_another_users_generation_is_not_found_on_every_rest_route(
@@ -44,7 +56,9 @@ async def test_another_users_generation_is_not_found_on_every_rest_route(
         assert await session.get(Generation, row.id) is not None
 
 
-@pytest.mark.parametrize("document", [GENERATION, CANCEL, EDIT, REGENERATE])
+@pytest.mark.parametrize(
+    "document", [GENERATION, CANCEL, EDIT, REGENERATE, DELETE, EXPORT]
+)
 async def test_another_users_generation_is_not_found_in_graphql(
     app: Starlette, client: httpx.AsyncClient, document: str
 ) -> None:
@@ -59,6 +73,49 @@ async def test_another_users_generation_is_not_found_in_graphql(
     )
 
     assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    async with app.state.parts.db.session() as session:
+        kept = await session.get(Generation, row.id)
+    assert kept is not None and kept.content == row.content
+
+
+async def test_another_users_generation_is_not_searchable_in_graphql(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    owner = await make_user(app)
+    stranger = await make_user(app)
+    await make_generation(app, owner, content="# Secret\n\nsolar plans")
+    await make_generation(app, stranger, content="# Mine\n\nsolar notes")
+
+    response = await client.post(
+        "/graphql", json={"query": SEARCH}, headers=stranger.headers
+    )
+    owners = await client.post(
+        "/graphql", json={"query": SEARCH}, headers=owner.headers
+    )
+
+    assert response.json()["data"]["generations"]["pagination"] == {"totalItems": 1}
+    assert owners.json()["data"]["generations"]["pagination"] == {"totalItems": 1}
+    [mine] = response.json()["data"]["generations"]["generations"]
+    [theirs] = owners.json()["data"]["generations"]["generations"]
+    assert mine != theirs
+
+
+async def test_another_users_generation_stream_cannot_be_resumed(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    owner = await make_user(app)
+    stranger = await make_user(app)
+    row = await make_generation(app, owner)
+
+    response = await client.get(
+        f"/v1/generate/stream/{row.id}", headers=stranger.headers
+    )
+    owners = await client.get(f"/v1/generate/stream/{row.id}", headers=owner.headers)
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "NOT_FOUND"
+    assert owners.status_code == 200
+    assert "event: complete" in owners.text
 
 
 async def test_team_members_see_team_generations_and_outsiders_do_not(

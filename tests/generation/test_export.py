@@ -15,6 +15,8 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from harvest.app import create_app
+from harvest.settings import Settings
 from models.base import utcnow
 from resolvers.generation_export import sign_export_url
 from tests.factories import make_user
@@ -202,3 +204,74 @@ async def test_export_refuses_an_unknown_format(
 
     assert response.status_code == 400
     assert response.json()["error"]["details"]["field"] == "format"
+
+
+async def test_export_url_is_on_the_configured_public_url(
+    settings: Settings,
+) -> None:
+    configured = settings.with_overrides(public_url="https://files.harvest.example")
+    application = create_app(configured, auto_migrate=False)
+    async with (
+        application.router.lifespan_context(application),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=application),
+            base_url="http://internal:8000",
+        ) as client,
+    ):
+        user = await make_user(application)
+        row = await make_generation(application, user, content=CONTENT)
+        link = await export(client, row.id, user.headers, format="markdown")
+        response = await download(client, link.json()["export_url"])
+
+    assert link.json()["export_url"].startswith(
+        f"https://files.harvest.example/v1/exports/{row.id}.md?"
+    )
+    assert response.status_code == 200
+    assert "# Solar Power Today" in response.text
+
+
+async def test_docx_export_carries_metadata_and_watermark_when_asked(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await make_user(app)
+    row = await make_generation(app, user, content=CONTENT)
+    link = await export(
+        client,
+        row.id,
+        user.headers,
+        format="docx",
+        options={"include_metadata": True, "watermark": True},
+    )
+
+    response = await download(client, link.json()["export_url"])
+
+    document = docx.Document(io.BytesIO(response.content))
+    paragraphs = [p.text for p in document.paragraphs]
+    assert f"Generation: {row.id}" in paragraphs
+    assert "Format: blog" in paragraphs
+    assert "Solar Power Today" in paragraphs
+    assert document.sections[0].header.paragraphs[0].text == "Generated with Harvest"
+
+
+@pytest.mark.parametrize("format", ["pdf", "markdown", "html", "txt", "docx"])
+async def test_exports_leave_out_metadata_and_watermark_unless_asked(
+    app: Starlette, client: httpx.AsyncClient, format: str
+) -> None:
+    user = await make_user(app)
+    row = await make_generation(app, user, content=CONTENT)
+    link = await export(client, row.id, user.headers, format=format)
+
+    response = await download(client, link.json()["export_url"])
+
+    assert response.status_code == 200
+    if format == "pdf":
+        text = pdf_text(response.content)
+    elif format == "docx":
+        text = "\n".join(
+            p.text for p in docx.Document(io.BytesIO(response.content)).paragraphs
+        )
+    else:
+        text = response.text
+    assert "Panels are cheaper than ever." in text
+    assert row.id not in text
+    assert "Generated with Harvest" not in text

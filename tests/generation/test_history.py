@@ -185,3 +185,84 @@ async def test_generations_query_searches_and_paginates(
         {"id": row.id, "title": "Hydrogen", "preview": "Hydrogen Fuel cells."}
     ]
     assert data["pagination"] == {"totalItems": 1, "hasNext": False}
+
+
+async def test_history_sorts_by_the_named_field_in_either_order(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await make_user(app)
+    now = utcnow()
+    short = await make_generation(app, user, content="# One", created_at=now)
+    long = await make_generation(
+        app, user, content="# Three words here", created_at=now - timedelta(hours=2)
+    )
+    middle = await make_generation(
+        app, user, content="# Two words", created_at=now - timedelta(hours=1)
+    )
+
+    by_words = await client.get(
+        "/v1/generate/history",
+        params={"sort": "word_count", "order": "asc"},
+        headers=user.headers,
+    )
+    oldest_first = await client.get(
+        "/v1/generate/history",
+        params={"sort": "created_at", "order": "asc"},
+        headers=user.headers,
+    )
+    newest_first = await client.get("/v1/generate/history", headers=user.headers)
+
+    assert [g["id"] for g in by_words.json()["generations"]] == [
+        short.id,
+        middle.id,
+        long.id,
+    ]
+    assert [g["id"] for g in oldest_first.json()["generations"]] == [
+        long.id,
+        middle.id,
+        short.id,
+    ]
+    assert [g["id"] for g in newest_first.json()["generations"]] == [
+        short.id,
+        middle.id,
+        long.id,
+    ]
+
+
+async def test_history_pages_by_twenty_unless_told(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await make_user(app)
+    for _ in range(21):
+        await make_generation(app, user)
+
+    first = await client.get("/v1/generate/history", headers=user.headers)
+    widest = await client.get(
+        "/v1/generate/history", params={"limit": 100}, headers=user.headers
+    )
+
+    assert len(first.json()["generations"]) == 20
+    assert first.json()["pagination"]["limit"] == 20
+    assert first.json()["pagination"]["total_pages"] == 2
+    assert len(widest.json()["generations"]) == 21
+
+
+async def test_search_matches_word_forms_through_the_full_text_index(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await make_user(app)
+    row = await make_generation(
+        app, user, content="# Notes\n\nThe turbines generated power all night."
+    )
+
+    stemmed = await client.get(
+        "/v1/generate/history", params={"search": "generating"}, headers=user.headers
+    )
+    combined = await client.get(
+        "/v1/generate/history",
+        params={"search": "turbine", "format": "blog", "model": "offline-writer"},
+        headers=user.headers,
+    )
+
+    assert [g["id"] for g in stemmed.json()["generations"]] == [row.id]
+    assert [g["id"] for g in combined.json()["generations"]] == [row.id]

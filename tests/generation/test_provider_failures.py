@@ -43,7 +43,9 @@ async def test_generate_through_the_openai_compatible_model(
     ("model", "status", "code"),
     [
         ("peer-error", 503, "SERVICE_UNAVAILABLE"),
+        ("peer-ratelimit", 503, "SERVICE_UNAVAILABLE"),
         ("peer-slow", 504, "TIMEOUT"),
+        ("peer-stall", 504, "TIMEOUT"),
         ("peer-filter", 400, "CONTENT_FILTERED"),
     ],
 )
@@ -68,6 +70,12 @@ async def test_provider_failure_maps_to_the_spec_code_and_fails_the_generation(
     assert row.status == "failed"
     assert row.error_code == code
     assert row.error_message
+    shown = await peer_client.get(f"/v1/generate/{row.id}", headers=user.headers)
+    assert shown.json()["generation"]["status"] == "failed"
+    assert shown.json()["generation"]["error"] == {
+        "code": code,
+        "message": row.error_message,
+    }
 
 
 async def test_unconfigured_model_is_refused_with_the_configured_ones(

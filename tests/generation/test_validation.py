@@ -48,9 +48,21 @@ BAD = [
         "options.keywords",
     ),
     ({"format": "blog", "input": "x", "options": {"colour": "red"}}, "options.colour"),
+    ({"format": "blog", "input": "x", "options": ["tone"]}, "options"),
+    (
+        {"format": "blog", "input": "x", "options": {"keywords": ["k" * 51]}},
+        "options.keywords",
+    ),
+    ({"format": "blog", "input": "x", "options": {"model": " "}}, "options.model"),
+    ({"format": "blog", "input": "x", "metadata": ["tag"]}, "metadata"),
     ({"format": "blog", "input": "x", "metadata": {"team_id": 7}}, "metadata.team_id"),
     ({"format": "blog", "input": "x", "metadata": {"blob": "x" * 9_000}}, "metadata"),
 ]
+
+
+GENERATE = """
+mutation ($input: GenerateInput!) { generate(input: $input) { generation { id } } }
+"""
 
 
 @pytest.mark.parametrize(("body", "field"), BAD)
@@ -78,3 +90,35 @@ async def test_missing_input_is_refused_naming_it(
 
     assert response.status_code == 400
     assert response.json()["error"]["details"]["field"] == "input"
+
+
+@pytest.mark.parametrize("route", ["/v1/generate", "/v1/generate/stream"])
+async def test_both_rest_routes_name_the_field(
+    app: Starlette, client: httpx.AsyncClient, route: str
+) -> None:
+    user = await make_user(app)
+    body = {"format": "blog", "input": "x", "options": {"temperature": -1}}
+
+    response = await client.post(route, json=body, headers=user.headers)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["field"] == "options.temperature"
+
+
+async def test_graphql_refusal_names_the_field_in_its_details(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await make_user(app)
+    variables = {
+        "input": {"format": "blog", "input": "x", "options": {"length": "epic"}}
+    }
+
+    response = await client.post(
+        "/graphql",
+        json={"query": GENERATE, "variables": variables},
+        headers=user.headers,
+    )
+
+    extensions = response.json()["errors"][0]["extensions"]
+    assert extensions["code"] == "VALIDATION_ERROR"
+    assert extensions["details"]["field"] == "options.length"

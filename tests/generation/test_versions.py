@@ -100,3 +100,52 @@ async def test_delete_removes_the_generation_and_its_versions(
         "message": "Generation deleted successfully",
     }
     assert again.status_code == 404
+
+
+async def test_edit_refuses_empty_content_naming_the_field(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await make_user(app)
+    row = await make_generation(app, user)
+
+    response = await client.post(
+        "/graphql",
+        json={"query": EDIT, "variables": {"id": row.id, "content": "  "}},
+        headers=user.headers,
+    )
+
+    extensions = response.json()["errors"][0]["extensions"]
+    assert extensions["code"] == "VALIDATION_ERROR"
+    assert extensions["details"]["field"] == "content"
+    assert [v["version"] for v in await versions(client, row.id, user.headers)] == [1]
+
+
+async def test_regenerate_refuses_options_that_are_not_an_object(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await make_user(app)
+    row = await make_generation(app, user)
+
+    not_object = await client.post(
+        "/graphql",
+        json={"query": REGENERATE, "variables": {"id": row.id, "options": ["x"]}},
+        headers=user.headers,
+    )
+    out_of_bounds = await client.post(
+        "/graphql",
+        json={
+            "query": REGENERATE,
+            "variables": {"id": row.id, "options": {"temperature": 3}},
+        },
+        headers=user.headers,
+    )
+
+    assert not_object.json()["errors"][0]["extensions"]["details"]["field"] == (
+        "options"
+    )
+    assert out_of_bounds.json()["errors"][0]["extensions"]["details"]["field"] == (
+        "options.temperature"
+    )
+    async with app.state.parts.db.session() as session:
+        stored = await session.get(Generation, row.id)
+    assert stored is not None and stored.status == "completed"
