@@ -45,6 +45,7 @@ from resolvers.context import AppConfig
 from resolvers.errors import ServiceUnavailable
 from resolvers.generation_runner import drain_generations
 from resolvers.ports import Services
+from resolvers.usage_meter import ApiCallMeter
 from rest_compat.errors import EXCEPTION_HANDLERS, error_response
 from rest_compat.routes import ROUTES
 from rest_compat.shim import build_routes
@@ -95,6 +96,7 @@ class Parts:
         self.contexts = ContextFactory(
             db=self.db, services=self.services, config=self.config
         )
+        self.api_calls = ApiCallMeter(self.db, self.services, self.config)
         self.schema = build_schema(
             production=settings.is_production, extensions=schema_observers(tracing)
         )
@@ -182,6 +184,7 @@ def create_app(
         if auto_migrate:
             await upgrade_async(settings.database_url)
         await parts.hub.connect()
+        meter_task = asyncio.create_task(parts.api_calls.run())
         worker_task = None
         if settings.run_workers:
             worker_task = asyncio.create_task(parts.worker.run())
@@ -201,6 +204,8 @@ def create_app(
                 worker_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker_task
+            parts.api_calls.stop()
+            await meter_task
             await parts.hub.disconnect()
             await parts.webhook_transport.aclose()
             if parts.redis is not None:

@@ -1,7 +1,8 @@
 """The per-request rate limit, in front of REST and GraphQL over HTTP.
 
 Every request to ``/v1`` and ``/graphql`` is counted once here, before any
-route runs, and every response carries the ``X-RateLimit-*`` headers of the
+route runs (an admitted one with a caller also in the caller's monthly API
+calls), and every response carries the ``X-RateLimit-*`` headers of the
 bucket it counted in (or of the bucket that refused it deeper down, such as
 the generation limits).
 """
@@ -18,8 +19,11 @@ from resolvers.callers import CallerResolver
 from resolvers.errors import HarvestError, RateLimited
 from resolvers.ports import RateLimitStore
 from resolvers.ratelimit import Caller, check_request
+from resolvers.usage_meter import ApiCallMeter
 from rest_compat.errors import envelope
 from schema.errors import error_extensions
+
+USER_SUBJECT = "user:"
 
 CREDENTIAL_ROUTES = frozenset(
     {
@@ -68,11 +72,17 @@ class RateLimitMiddleware:
     """Counts each API request in its bucket and answers 429 past the limit."""
 
     def __init__(
-        self, app: ASGIApp, *, store: RateLimitStore, resolver: CallerResolver
+        self,
+        app: ASGIApp,
+        *,
+        store: RateLimitStore,
+        resolver: CallerResolver,
+        meter: ApiCallMeter | None = None,
     ) -> None:
         self.app = app
         self.store = store
         self.resolver = resolver
+        self.meter = meter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not is_counted(scope):
@@ -91,6 +101,8 @@ class RateLimitMiddleware:
             RATE_LIMIT_REFUSALS.labels(str(refusal.details.get("bucket", "-"))).inc()
             await send_error(scope, send, refusal)
             return
+        if self.meter is not None and caller.subject.startswith(USER_SUBJECT):
+            self.meter.count(caller.subject.removeprefix(USER_SUBJECT))
         limit_headers = [
             (name.lower().encode(), value.encode())
             for name, value in state.headers().items()

@@ -84,9 +84,13 @@ async def record_generation_usage(
             )
 
 
-async def record_api_call(session: AsyncSession, *, user_id: str) -> None:
-    """Count one API call for the user."""
-    await _bump(session, scope_id=user_id, day=utcnow().date(), format="", api_calls=1)
+async def record_api_calls(
+    session: AsyncSession, *, user_id: str, calls: int = 1
+) -> None:
+    """Count ``calls`` API calls for the user, today."""
+    await _bump(
+        session, scope_id=user_id, day=utcnow().date(), format="", api_calls=calls
+    )
 
 
 @dataclass
