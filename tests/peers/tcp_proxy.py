@@ -1,4 +1,5 @@
-"""A loopback TCP proxy the tests can cut and restore (for outage tests)."""
+"""A loopback TCP proxy the tests can cut and restore (for outage tests), or
+tell to lose the answers of the next connections (for client retry tests)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ class TcpProxy:
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.base_events.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._drops: list[int] = []
+        self.connections = 0
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
     def start(self) -> None:
@@ -31,6 +34,11 @@ class TcpProxy:
 
     def restore(self) -> None:
         self._call(self._listen())
+
+    def drop_next_response(self, *, after_bytes: int = 0) -> None:
+        """Forward the next connection's request, then cut it once the server
+        has answered ``after_bytes`` bytes, so the client never sees the rest."""
+        self._loop.call_soon_threadsafe(self._drops.append, after_bytes)
 
     def close(self) -> None:
         self._call(self._cut())
@@ -64,15 +72,27 @@ class TcpProxy:
             writer.transport.abort()
             return
         self._writers.update({writer, up_writer})
+        self.connections += 1
+        budget = self._drops.pop(0) if self._drops else None
 
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        async def pipe(
+            src: asyncio.StreamReader, dst: asyncio.StreamWriter, budget: int | None
+        ) -> None:
             with contextlib.suppress(Exception):
                 while data := await src.read(65536):
+                    if budget is not None and len(data) > budget:
+                        dst.write(data[:budget])
+                        await dst.drain()
+                        break
                     dst.write(data)
                     await dst.drain()
+                    if budget is not None:
+                        budget -= len(data)
             with contextlib.suppress(Exception):
                 dst.transport.abort()
 
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        await asyncio.gather(
+            pipe(reader, up_writer, None), pipe(up_reader, writer, budget)
+        )
         self._writers.discard(writer)
         self._writers.discard(up_writer)
