@@ -105,6 +105,8 @@ def _none(s: Scene) -> None:
 
 
 APPROVALS = ("/approve", "/reject")
+# A short text: the offline writer paces its chunks, and each use waits for it.
+USE_BODY = {"variables": {"topic": "x"}, "options": {"length": "short"}}
 
 
 def route_pattern(path: str) -> re.Pattern[str]:
@@ -346,18 +348,18 @@ CASES = [
         "use team template",
         "POST",
         lambda s: f"/templates/{s.team_template}/use",
-        lambda s: {"variables": {"topic": "x"}},
+        lambda s: USE_BODY,
         template_docs.TEMPLATE_USE,
-        lambda s: {"id": s.team_template, "input": {"variables": {"topic": "x"}}},
+        lambda s: {"id": s.team_template, "input": USE_BODY},
         MEMBERS_ONLY,
     ),
     Case(
         "use private template",
         "POST",
         lambda s: f"/templates/{s.private_template}/use",
-        lambda s: {"variables": {"topic": "x"}},
+        lambda s: USE_BODY,
         template_docs.TEMPLATE_USE,
-        lambda s: {"id": s.private_template, "input": {"variables": {"topic": "x"}}},
+        lambda s: {"id": s.private_template, "input": USE_BODY},
         (401, 404, 404, 404, 404, 200),
     ),
     Case(
