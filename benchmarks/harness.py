@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -78,9 +79,11 @@ class Process:
         health: str | None = None,
         log: Path | None = None,
         core: int = SERVER_CORE,
+        program: str | None = None,
     ) -> None:
         pin = ["taskset", "-c", str(core)] if (os.cpu_count() or 1) > 1 else []
-        self.args = [*pin, sys.executable, *args]
+        self.args = [*pin, program or sys.executable, *args]
+        self.wrapped = program is not None  # py-spy: stop its child, not it
         self.env = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}
         self.health = health
         self.log = log
@@ -121,6 +124,14 @@ class Process:
 
     def stop(self) -> None:
         if self.popen is None or self.popen.poll() is not None:
+            return
+        if self.wrapped:
+            # py-spy writes its profile once the program it runs has exited.
+            children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+            for child in children.read_text().split():
+                os.kill(int(child), signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(30)
             return
         self.popen.terminate()
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -163,8 +164,20 @@ class Stage:
     def harvest(self, **extra: str) -> tuple[Process, str]:
         """``harvest serve`` on the server core; its base URL."""
         port = free_port()
+        args = ["-m", "harvest.cli", "serve", "--host", HOST, "--port", str(port)]
+        program = None
+        profile = os.environ.get("HARVEST_BENCH_PROFILE")
+        if profile:
+            # Sampled by py-spy: collapsed stacks, one file per server started.
+            out = Path(profile) / f"harvest-{self.backend}-{port}.txt"
+            program = str(Path(sys.executable).parent / "py-spy")
+            spy = ["record", "-r", "200", "--format", "raw", "-o", str(out)]
+            if os.environ.get("HARVEST_BENCH_PROFILE_IDLE"):
+                spy.append("--idle")
+            args = [*spy, "--", sys.executable, *args]
         process = Process(
-            ["-m", "harvest.cli", "serve", "--host", HOST, "--port", str(port)],
+            args,
+            program=program,
             env=self.env(**extra),
             health=f"http://{HOST}:{port}/healthz",
             log=self.log("harvest"),
