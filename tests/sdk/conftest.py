@@ -10,14 +10,16 @@ import shutil
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harvest.settings import Settings
 from tests import support
 from tests.conftest import REDIS_URL
-from tests.peers.openai_server import OpenAIPeer, running_openai_peer
+from tests.peers.openai_server import running_openai_peer
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON_SDK = ROOT / "clients" / "python" / "src"
@@ -37,62 +39,72 @@ def settings(settings: Settings) -> Settings:
     return settings.with_overrides(rate_limits=LIMITS)
 
 
+@contextmanager
+def module_server(
+    folder: Path, sqlite_template: Path, pg_database: str | None, **overrides: Any
+) -> Iterator[support.LiveServer]:
+    """A live server for a whole module, on a database of its own."""
+    if pg_database is not None:
+        url = pg_database
+    else:
+        shutil.copy(sqlite_template, folder / "harvest.db")
+        url = f"sqlite+aiosqlite:///{folder / 'harvest.db'}"
+    settings = Settings(
+        env="test",
+        var_dir=folder / "var",
+        database_url=url,
+        redis_url=REDIS_URL,
+        secret_key="test-secret-" + "x" * 40,
+        webhook_allow_private=True,
+        rate_limit_namespace=uuid.uuid4().hex[:12],
+        rate_limits=LIMITS,
+        offline_writer_delay_seconds=0.0,
+    )
+    server = support.LiveServer(settings.with_overrides(**overrides))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        if pg_database is not None:
+            support.truncate_pg(pg_database)
+
+
 @pytest.fixture(scope="module")
 def shared_server(
     tmp_path_factory: pytest.TempPathFactory,
     sqlite_template: Path,
     pg_database: str | None,
 ) -> Iterator[support.LiveServer]:
-    """One live server for a whole module, whose tests each sign up their own
-    users: starting one per test would cost more than the tests."""
+    """One live server for a module whose tests each sign up their own users
+    (starting one per test would cost more than the tests)."""
     folder = tmp_path_factory.mktemp("sdk")
-    if pg_database is not None:
-        url = pg_database
-    else:
-        shutil.copy(sqlite_template, folder / "harvest.db")
-        url = f"sqlite+aiosqlite:///{folder / 'harvest.db'}"
-    server = support.LiveServer(
-        Settings(
-            env="test",
-            var_dir=folder / "var",
-            database_url=url,
-            redis_url=REDIS_URL,
-            secret_key="test-secret-" + "x" * 40,
-            webhook_allow_private=True,
-            rate_limit_namespace=uuid.uuid4().hex[:12],
-            rate_limits=LIMITS,
-            offline_writer_delay_seconds=0.0,
-        )
-    )
-    server.start()
-    yield server
-    server.stop()
-    if pg_database is not None:
-        support.truncate_pg(pg_database)
+    with module_server(folder, sqlite_template, pg_database) as server:
+        yield server
 
 
-@pytest.fixture
-def openai_peer() -> Iterator[OpenAIPeer]:
-    with running_openai_peer() as peer:
-        yield peer
-
-
-@pytest.fixture
-def peer_server(
-    settings: Settings, openai_peer: OpenAIPeer
+@pytest.fixture(scope="module")
+def shared_peer_server(
+    tmp_path_factory: pytest.TempPathFactory,
+    sqlite_template: Path,
+    pg_database: str | None,
 ) -> Iterator[support.LiveServer]:
-    """A live server whose models (``gpt-4`` and the peer's) are the OpenAI peer."""
-    server = support.LiveServer(
-        settings.with_overrides(
+    """Like ``shared_server``, with ``gpt-4`` and the peer's models served by
+    the OpenAI peer (a 0.5 s model timeout, for TIMEOUT)."""
+    folder = tmp_path_factory.mktemp("sdk-peer")
+    with (
+        running_openai_peer() as peer,
+        module_server(
+            folder,
+            sqlite_template,
+            pg_database,
             openai_api_key="sk-peer",
-            openai_base_url=openai_peer.url,
+            openai_base_url=peer.url,
             openai_models=PEER_MODELS,
             model_timeout_seconds=0.5,
-        )
-    )
-    server.start()
-    yield server
-    server.stop()
+        ) as server,
+    ):
+        yield server
 
 
 @pytest.fixture
