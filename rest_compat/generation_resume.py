@@ -5,7 +5,9 @@ index as its SSE ``id``. A client that lost the stream sends the last id it
 saw as ``Last-Event-ID`` (or ``?last_event_id=``) here and receives the
 chunks after it from the generation's log, then the live ones, then the end
 event: the same frames, none missing and none twice. Without an id the
-stream starts from the first chunk. It works from any server process.
+stream starts from the first chunk. It works from any server process. A
+client too slow to keep up is dropped by the hub: its stream just ends, and
+it resumes the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from resolvers import realtime
 from resolvers.errors import ValidationFailed
 from rest_compat.generation_stream import frame
 from schema.context import bearer_token
+from subscriptions.hub import SlowConsumer
 
 
 def last_event_id(request: Request) -> int:
@@ -41,10 +44,15 @@ def last_event_id(request: Request) -> int:
 
 
 async def _frames(stream: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
-    async for event in stream:
-        data = frame(event)
-        if data is not None:
-            yield data
+    try:
+        async for event in stream:
+            data = frame(event)
+            if data is not None:
+                yield data
+    except SlowConsumer:
+        # Dropped for falling a whole queue behind: the stream ends here and
+        # the client comes back with the last id it got as Last-Event-ID.
+        return
 
 
 async def resume_generation_stream(request: Request) -> Response:

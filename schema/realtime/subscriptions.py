@@ -1,4 +1,9 @@
-"""The Subscription root's realtime fields; each listens through resolvers."""
+"""The Subscription root's realtime fields; each listens through resolvers.
+
+A subscription whose client falls too far behind is dropped by the hub (its
+queue is bounded); the client then gets a SERVICE_UNAVAILABLE error saying
+how to resume, and the operation completes.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,34 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from resolvers import realtime
+from resolvers.errors import ServiceUnavailable
 from schema.context import Context
 from schema.realtime.types import GenerationEvent, PushedNotification
+from subscriptions.hub import SlowConsumer
 from subscriptions.ws_protocol import start_generation
+
+
+async def _listening(
+    stream: AsyncIterator[dict[str, Any]],
+) -> AsyncGenerator[dict[str, Any], None]:
+    """``stream``'s messages; a listener dropped for falling behind is told
+    how to go on."""
+    try:
+        async for message in stream:
+            yield message
+    except SlowConsumer as exc:
+        raise ServiceUnavailable(
+            f"Subscription dropped: more than {exc.queue_size} events were "
+            "waiting for you. Subscribe again; for a generation, use "
+            "generationFollow with `after` set to the last chunkIndex you got.",
+            details={"reason": "slow_consumer", "queue_size": exc.queue_size},
+        ) from exc
 
 
 async def _events(
     stream: AsyncIterator[dict[str, Any]],
 ) -> AsyncGenerator[GenerationEvent, None]:
-    async for event in stream:
+    async for event in _listening(stream):
         if event.get("type", "").startswith("generation_"):
             yield GenerationEvent.from_event(event)
 
@@ -97,6 +121,6 @@ class RealtimeSubscription:
     async def notification_received(
         self, info: Info[Context, Any]
     ) -> AsyncGenerator[PushedNotification, None]:
-        async for message in realtime.listen_notifications(info.context.rc):
+        async for message in _listening(realtime.listen_notifications(info.context.rc)):
             if message.get("type") == "notification":
                 yield PushedNotification.from_payload(message["notification"])

@@ -75,3 +75,13 @@ async def in_server(server: LiveServer, work: Coroutine[Any, Any, T]) -> T:
     loop = server.app.state.parts.hub.loop
     assert loop is not None
     return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, loop))
+
+
+def largest_write_buffer(server: LiveServer) -> int:
+    """The most bytes uvicorn holds unsent for any one open connection now."""
+    sizes = [0]
+    for protocol in server.server.server_state.connections:  # type: ignore[union-attr]
+        transport = getattr(protocol, "transport", None)
+        if transport is not None and not transport.is_closing():
+            sizes.append(transport.get_write_buffer_size())
+    return max(sizes)

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 from typing import Any
 
 import pytest
@@ -14,7 +16,7 @@ from models.generation import Generation
 from models.notification import Notification
 from resolvers.notifications import push_notification
 from tests.factories import make_user
-from tests.subscriptions.factories import in_server, make_team
+from tests.subscriptions.factories import in_server, largest_write_buffer, make_team
 from tests.subscriptions.wire import BLOG, close_code, receive, send
 from tests.support import LiveServer
 
@@ -98,9 +100,13 @@ class Client:
 
 
 async def open_client(
-    server: LiveServer, protocol: str, token: str | None
+    server: LiveServer, protocol: str, token: str | None, **options: Any
 ) -> tuple[Any, Client]:
-    manager = connect(f"{server.ws_url}/graphql", subprotocols=[protocol])  # type: ignore[list-item]
+    manager = connect(
+        f"{server.ws_url}/graphql",
+        subprotocols=[protocol],  # type: ignore[list-item]
+        **options,
+    )
     ws = await manager.__aenter__()
     client = Client(ws, protocol)
     if token is not None:
@@ -266,3 +272,74 @@ async def test_notifications_arrive_on_the_subscription(
     assert pushed["id"] == notification.id
     assert pushed["title"] == "Invitation"
     assert pushed["createdAt"].endswith("Z")
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_slow_subscriber_is_dropped_while_a_fast_one_gets_everything(
+    app: Starlette, live_server: LiveServer, protocol: str
+) -> None:
+    user = await make_user(app, tier="pro")
+    parts = live_server.app.state.parts
+    channel = f"user:{user.id}:notifications"
+    # Incompressible, so the bytes reach the socket as they are.
+    padding = base64.b64encode(os.urandom(6 * 1024)).decode()
+    total = parts.hub.queue_size + 1_000
+    seen: list[str] = []
+    largest_buffer = 0
+
+    async def publish_all() -> None:
+        nonlocal largest_buffer
+        for n in range(total):
+            # The fast client keeps up: never more than 32 events behind.
+            while n - len(seen) > 32:
+                await asyncio.sleep(0.001)
+            await parts.hub.publish(
+                channel,
+                {
+                    "type": "notification",
+                    "notification": {
+                        "id": str(n),
+                        "type": "bulk",
+                        "title": "Bulk",
+                        "message": padding,
+                        "created_at": "2026-01-01T00:00:00Z",
+                    },
+                },
+            )
+            largest_buffer = max(largest_buffer, largest_write_buffer(live_server))
+
+    slow_manager, slow = await open_client(
+        live_server, protocol, user.token, max_queue=1, compression=None
+    )
+    fast_manager, fast = await open_client(
+        live_server, protocol, user.token, compression=None, max_size=None
+    )
+    await slow.subscribe(NOTIFICATIONS)
+    await fast.subscribe(NOTIFICATIONS)
+    while parts.hub.listener_count(channel) < 2:
+        await asyncio.sleep(0.01)
+    publisher = asyncio.create_task(in_server(live_server, publish_all()))
+    while len(seen) < total:
+        payload = await fast.next_payload()
+        seen.append(payload["data"]["notificationReceived"]["id"])
+    await publisher
+    slow_seen, errors = [], []
+    while True:
+        frame = await receive(slow.ws)
+        if frame["type"] in ("complete", "error"):
+            break
+        if frame["type"] in ("next", "data"):
+            if frame["payload"].get("errors"):
+                errors += frame["payload"]["errors"]
+            else:
+                slow_seen.append(frame["payload"]["data"]["notificationReceived"]["id"])
+    await slow_manager.__aexit__(None, None, None)
+    await fast_manager.__aexit__(None, None, None)
+
+    assert seen == [str(n) for n in range(total)]
+    assert slow_seen == [str(n) for n in range(len(slow_seen))]
+    assert len(slow_seen) < total - parts.hub.queue_size
+    assert errors[0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert errors[0]["extensions"]["details"]["reason"] == "slow_consumer"
+    assert "generationFollow" in errors[0]["message"]
+    assert largest_buffer <= 64 * 1024 + len(padding) + 200

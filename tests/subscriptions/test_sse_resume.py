@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,6 +14,7 @@ from starlette.applications import Starlette
 
 from models.generation import Generation
 from tests.factories import make_user
+from tests.subscriptions.factories import in_server
 from tests.subscriptions.wire import BLOG
 from tests.support import LiveServer
 
@@ -103,3 +107,79 @@ async def test_resume_with_a_malformed_last_event_id_is_a_validation_error(
 
     assert response.status_code == 400
     assert response.json()["error"]["details"]["field"] == "Last-Event-ID"
+
+
+async def test_slow_sse_client_is_dropped_then_resumes_without_gap_or_duplicate(
+    app: Starlette, live_server: LiveServer
+) -> None:
+    user = await make_user(app, tier="pro")
+    row = Generation(
+        user_id=user.id, format="blog", status="running", model="offline", input="x"
+    )
+    async with app.state.parts.db.session() as session:
+        session.add(row)
+        await session.commit()
+    parts = live_server.app.state.parts
+    channel = f"generation:{row.id}"
+    # Incompressible chunks, a queue's worth more than the socket can hold.
+    texts = [
+        base64.b64encode(os.urandom(3 * 1024)).decode()
+        for _ in range(parts.hub.queue_size + 1_200)
+    ]
+
+    async def publish_all() -> None:
+        for index, text in enumerate(texts):
+            await parts.hub.publish(
+                channel,
+                {
+                    "type": "generation_chunk",
+                    "generation_id": row.id,
+                    "chunk": text,
+                    "chunk_index": index,
+                    "tokens": 1,
+                },
+            )
+            await asyncio.sleep(0)  # as a runner does between chunks
+        await parts.hub.publish(
+            channel,
+            {
+                "type": "generation_complete",
+                "generation_id": row.id,
+                "content": "".join(texts),
+                "tokens_used": len(texts),
+                "processing_time_ms": 1,
+                "word_count": 1,
+                "version": 1,
+            },
+        )
+
+    chunks: list[tuple[int, str]] = []
+    ends = []
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=20) as client:
+        async with client.stream(
+            "GET", f"/v1/generate/stream/{row.id}", headers=user.headers
+        ) as response:
+            while parts.hub.listener_count(channel) < 1:
+                await asyncio.sleep(0.01)
+            await in_server(live_server, publish_all())
+            async for event, ident, data in sse_events(response):
+                assert event == "progress" and ident is not None
+                chunks.append((ident, data["chunk"]))
+        dropped_after = len(chunks)
+
+        async with client.stream(
+            "GET",
+            f"/v1/generate/stream/{row.id}",
+            headers={**user.headers, "Last-Event-ID": str(chunks[-1][0])},
+        ) as response:
+            async for event, ident, data in sse_events(response):
+                if event == "progress":
+                    assert ident is not None
+                    chunks.append((ident, data["chunk"]))
+                else:
+                    ends.append(event)
+
+    assert dropped_after < len(texts) - parts.hub.queue_size
+    assert [i for i, _ in chunks] == list(range(len(texts)))
+    assert "".join(text for _, text in chunks) == "".join(texts)
+    assert ends == ["complete"]
