@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gzip
+from dataclasses import replace
+from pathlib import Path
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
-from harvest.settings import Settings
+from harvest.settings import Settings, load_settings
 from tests.factories import make_user
 from tests.support import LiveServer
 
@@ -252,3 +254,45 @@ async def test_history_is_paginated_as_the_spec_says(
     assert len(last.json()["generations"]) == 1
     assert too_many.status_code == 400
     assert too_many.json()["error"]["details"]["field"] == "limit"
+
+
+def test_origins_named_in_harvest_cors_origins_are_allowed(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from_env = load_settings(
+        {
+            "HARVEST_ENV": "test",
+            "HARVEST_DATABASE_URL": settings.database_url,
+            "HARVEST_SECRET_KEY": settings.secret_key,
+            "HARVEST_VAR_DIR": str(tmp_path / "from-env"),
+            "HARVEST_CORS_ORIGINS": "https://one.example, https://two.example:8443",
+        }
+    )
+    server = LiveServer(
+        replace(
+            from_env,
+            redis_url=settings.redis_url,
+            rate_limit_namespace=settings.rate_limit_namespace,
+        )
+    )
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url) as client:
+            answers = {
+                origin: client.options("/v1/generate", headers=preflight(origin))
+                for origin in (
+                    "https://one.example",
+                    "https://two.example:8443",
+                    "https://two.example",
+                    "https://three.example",
+                )
+            }
+    finally:
+        server.stop()
+
+    assert answers["https://one.example"].status_code == 200
+    assert answers["https://two.example:8443"].headers[
+        "access-control-allow-origin"
+    ] == ("https://two.example:8443")
+    assert answers["https://two.example"].status_code == 400
+    assert answers["https://three.example"].status_code == 400

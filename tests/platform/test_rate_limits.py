@@ -132,20 +132,38 @@ async def test_a_bad_token_counts_against_the_client_address(
     assert answers[2].status_code == 429
 
 
+CREDENTIAL_CALLS = {
+    "/v1/auth/login": {"email": "nobody@example.com", "password": "wrong password 1"},
+    "/v1/auth/signup": {
+        "email": "new.person@example.com",
+        "password": "a long enough password 1",
+        "name": "New Person",
+    },
+    "/v1/auth/forgot-password": {"email": "nobody@example.com"},
+}
+
+
+@pytest.mark.parametrize("path", list(CREDENTIAL_CALLS))
 async def test_credential_routes_are_limited_per_client_address(
-    client: httpx.AsyncClient, app: object
+    client: httpx.AsyncClient, app: object, path: str
 ) -> None:
-    user = await make_user(app, tier="pro")  # type: ignore[arg-type]
-    body = {"email": "nobody@example.com", "password": "wrong password 1"}
+    first = await make_user(app, tier="pro")  # type: ignore[arg-type]
+    second = await make_user(app, tier="enterprise")  # type: ignore[arg-type]
+    body = CREDENTIAL_CALLS[path]
 
     answers = [
-        await client.post("/v1/auth/login", json=body, headers=user.headers)
-        for _ in range(3)
+        await client.post(path, json=body, headers=first.headers),
+        await client.post(path, json=body, headers=second.headers),
+        await client.post(path, json=body),
     ]
+    elsewhere = await client.get("/v1/openapi.json", headers=first.headers)
 
+    assert all(a.status_code != 429 for a in answers[:2])
     assert answers[2].status_code == 429
     assert answers[2].headers["x-ratelimit-bucket"] == "auth"
     assert answers[2].headers["x-ratelimit-limit"] == "2"
+    assert answers[2].json()["error"]["code"] == "RATE_LIMITED"
+    assert elsewhere.status_code == 200
 
 
 async def test_health_probes_are_not_counted(client: httpx.AsyncClient) -> None:
