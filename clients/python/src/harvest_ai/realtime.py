@@ -154,7 +154,9 @@ class RealtimeConnection:
         cls, url: str, *, token: str | None, timeout: float
     ) -> RealtimeConnection:
         """Open ``url``, authenticate with ``token`` and wait for ``connected``."""
-        socket = sync_connect(url, open_timeout=timeout)
+        # Entered as a context manager, as websockets asks of direct use;
+        # ``close()`` ends it.
+        socket = sync_connect(url, open_timeout=timeout).__enter__()
         connection = cls(socket, timeout)
         try:
             connection.send({"type": "auth", "token": token or ""})
