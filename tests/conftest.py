@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 from harvest.app import create_app
 from harvest.settings import Settings
 from tests import support
+from tests.resilience.canary import Recorder
 
 PG_URL = os.environ.get("HARVEST_TEST_DATABASE_URL") or None
 REDIS_URL = os.environ.get("HARVEST_TEST_REDIS_URL") or None
@@ -85,12 +86,16 @@ async def app(settings: Settings) -> AsyncIterator[Starlette]:
 
 @pytest.fixture
 async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client speaking to the app in process (no sockets)."""
+    """An HTTP client speaking to the app in process (no sockets). Its responses
+    go through the canary scan when the test ends: no stored secret may leave."""
+    recorded = Recorder()
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
         transport=transport, base_url="http://testserver"
     ) as c:
-        yield c
+        yield recorded.watch(c)
+    leaks = await recorded.leaks(app)
+    assert leaks == [], "secrets in responses: " + "; ".join(leaks)
 
 
 @pytest.fixture
