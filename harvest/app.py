@@ -24,6 +24,7 @@ from harvest.adapters.models import build_model_registry
 from harvest.adapters.oauth import make_oauth_providers
 from harvest.adapters.ratelimit import make_rate_limit_store
 from harvest.adapters.throttle.redis import RedisAttemptCounter
+from harvest.body_limit import BodyLimitMiddleware
 from harvest.conventions import platform_middleware
 from harvest.graphql_app import HarvestGraphQL
 from harvest.logs import configure_logging
@@ -235,6 +236,7 @@ def create_app(
         middleware=[
             *tracing_middleware(parts.tracing),
             Middleware(RequestIdMiddleware),
+            Middleware(BodyLimitMiddleware),
             *platform_middleware(parts),
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -5,6 +5,7 @@
     ├── Forbidden                 FORBIDDEN       403
     ├── NotFound                  NOT_FOUND       404
     ├── ValidationFailed          VALIDATION_ERROR 400
+    │   └── PayloadTooLarge       VALIDATION_ERROR 413
     ├── RateLimited               RATE_LIMITED    429
     ├── QuotaExceeded             QUOTA_EXCEEDED  402
     ├── ServerError               SERVER_ERROR    500
@@ -123,6 +124,22 @@ class ValidationFailed(HarvestError):
         if message is None and field is not None and reason is not None:
             message = f"Invalid value for '{field}': {reason}"
         super().__init__(message, details=merged)
+
+
+class PayloadTooLarge(ValidationFailed):
+    """A request body over the server's limit, refused before it is parsed."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"Request body too large: send at most {limit} bytes",
+            field="body",
+            reason="too_large",
+            details={"limit_bytes": limit},
+        )
+
+    @property
+    def http_status(self) -> int:
+        return 413
 
 
 class RateLimited(HarvestError):
