@@ -538,14 +538,22 @@ async def _apply_event(
     if event.kind == "subscription" and event.subscription is not None:
         await _apply_subscription_event(session, user, row, event.subscription)
     elif event.kind in ("payment_succeeded", "payment_failed") and event.invoice:
+        found = await _find_invoice(session, event.invoice.provider_id)
+        # Stripe reports one payment twice (invoice.paid and
+        # invoice.payment_succeeded), and also the first invoice that
+        # subscribe already stored as paid: a payment succeeds once. Each
+        # failed attempt is a failure of its own.
+        known_paid = found is not None and found.status == "paid"
         invoice = _record_invoice(
             session,
             user_id=user.id,
             subscription_id=row.id if row is not None else None,
-            found=await _find_invoice(session, event.invoice.provider_id),
+            found=found,
             invoice=event.invoice,
         )
         await session.flush()
+        if event.kind == "payment_succeeded" and known_paid:
+            return
         await emit_event(
             session,
             user_id=user.id,
@@ -565,6 +573,7 @@ async def _apply_subscription_event(
     result: ProviderSubscription,
 ) -> None:
     previous = user.subscription_tier
+    before = _state_of(user, row)
     if row is None:
         row = Subscription(
             user_id=user.id,
@@ -580,9 +589,24 @@ async def _apply_subscription_event(
         _set_tier(user, result.tier)
     session.add(user)
     await session.flush()
+    if _state_of(user, row) == before:
+        return  # Stripe confirming what this server already did
     await emit_event(
         session,
         user_id=user.id,
         type="subscription.updated",
         data=_event_data(user, row, previous_tier=previous),
+    )
+
+
+def _state_of(user: User, row: Subscription | None) -> tuple[object, ...] | None:
+    """What a subscription.updated event reports, to tell a change from an echo."""
+    if row is None:
+        return None
+    return (
+        user.subscription_tier,
+        row.status,
+        row.cancel_at_period_end,
+        row.cancel_at and as_aware(row.cancel_at),
+        as_aware(row.current_period_end),
     )

@@ -44,6 +44,7 @@ async def test_subscribe_pro_with_save20_at_stripe_gives_a_paid_invoice_of_2320(
     assert body["invoice"]["status"] == "paid"
     assert body["subscription"]["tier"] == "pro"
     assert body["subscription"]["payment_method"]["last4"] == "4242"
+    assert set(stripe_peer.state.content_types) == {"application/x-www-form-urlencoded"}
     (created,) = stripe_peer.calls("POST", "/v1/subscriptions")
     assert created["discounts"] == [{"coupon": "SAVE20"}]
     assert created["items"] == [{"price": "price_pro"}]
@@ -193,3 +194,21 @@ async def test_stripe_unreachable_is_service_unavailable_and_changes_nothing(
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
     assert await stored_tier(app, user.id) == "free"
+
+
+async def test_a_declined_first_card_leaves_one_customer_at_stripe_for_the_retry(
+    app: Starlette, client: httpx.AsyncClient, stripe_peer: StripePeer
+) -> None:
+    user = await make_user(app)
+    declined = {"tier": "pro", "payment_method_id": "pm_card_chargeDeclined"}
+    await subscribe(client, user, **declined)
+    await subscribe(client, user, **declined)
+
+    response = await subscribe(
+        client, user, tier="pro", payment_method_id="pm_card_visa"
+    )
+
+    assert response.status_code == 200
+    (customer,) = stripe_peer.state.customers.values()
+    (sub,) = stripe_peer.state.subscriptions.values()
+    assert sub["customer"] == customer["id"]

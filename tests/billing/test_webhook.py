@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -208,3 +209,42 @@ async def test_events_we_do_not_use_are_acknowledged(
 
     assert response.status_code == 200
     assert response.json() == {"received": True}
+
+
+async def test_stripes_own_events_for_a_subscribe_raise_no_second_product_events(
+    app: Starlette, client: httpx.AsyncClient, stripe_peer: StripePeer
+) -> None:
+    user, sub_id = await subscribed(app, client)
+    sub = stripe_peer.state.subscriptions[sub_id]
+    first_invoice = stripe_peer.state.invoices[sub["latest_invoice"]]
+
+    created = await deliver(
+        client,
+        stripe_peer.event(
+            "customer.subscription.created",
+            render_subscription(stripe_peer.state, sub, {}),
+        ),
+    )
+    paid = await deliver(client, stripe_peer.event("invoice.paid", first_invoice))
+
+    assert (created.status_code, paid.status_code) == (200, 200)
+    assert sorted(await event_types(app, user.id)) == [
+        "payment.succeeded",
+        "subscription.updated",
+    ]
+    assert len(await stored_invoices(app, user.id)) == 1
+
+
+async def test_the_same_event_delivered_five_times_at_once_is_applied_once(
+    app: Starlette, client: httpx.AsyncClient, stripe_peer: StripePeer
+) -> None:
+    user, sub_id = await subscribed(app, client)
+    event = stripe_peer.event(
+        "invoice.payment_failed", renewal_invoice(stripe_peer, sub_id, status="open")
+    )
+
+    answers = await asyncio.gather(*(deliver(client, event) for _ in range(5)))
+
+    assert [a.status_code for a in answers] == [200] * 5
+    assert sum("duplicate" not in a.json() for a in answers) == 1
+    assert len(await events_of(app, user.id, "payment.failed")) == 1

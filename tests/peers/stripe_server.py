@@ -83,6 +83,8 @@ class StripeState:
     coupons: dict[str, int] = field(default_factory=lambda: {"SAVE20": 20})
     prices: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    replies: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    content_types: list[str] = field(default_factory=list)
     invoice_count: int = 0
 
     def __post_init__(self) -> None:
@@ -188,6 +190,8 @@ def _handler(state: StripeState) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length).decode() if length else ""
             params = decode_form(parse_qsl(url.query) + parse_qsl(body))
             state.requests.append((method, url.path, params))
+            if body:
+                state.content_types.append(self.headers.get("Content-Type", ""))
             try:
                 if self.headers.get("Authorization") != f"Bearer {API_KEY}":
                     raise StripeFailure(
@@ -197,7 +201,13 @@ def _handler(state: StripeState) -> type[BaseHTTPRequestHandler]:
                             "message": "Invalid API Key provided",
                         },
                     )
-                status, answer = 200, route(state, method, url.path, params)
+                key = self.headers.get("Idempotency-Key")
+                if method == "POST" and key in state.replies:
+                    status, answer = state.replies[key]
+                else:
+                    status, answer = 200, route(state, method, url.path, params)
+                    if method == "POST" and key:
+                        state.replies[key] = (status, answer)
             except StripeFailure as failure:
                 status, answer = failure.status, {"error": failure.error}
             data = json.dumps(answer).encode()

@@ -8,6 +8,7 @@ customer types (``SAVE20``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -214,10 +215,15 @@ class StripeBillingProvider:
         return self._prices[tier]
 
     async def _customer(self, *, user_id: str, email: str) -> str:
+        # A declined first card stores nothing here, so the next attempt comes
+        # back without a customer id; the idempotency key makes Stripe answer
+        # it with the customer it already made instead of another one.
+        digest = hashlib.sha256(f"{user_id}:{email}".encode()).hexdigest()[:24]
         customer = await self._call(
             "customers.create",
             lambda: self.client.v1.customers.create_async(
-                {"email": email, "metadata": {"user_id": user_id}}
+                {"email": email, "metadata": {"user_id": user_id}},
+                {"idempotency_key": f"harvest-customer-{digest}"},
             ),
         )
         return customer.id
