@@ -13,15 +13,23 @@ The winner runs and stores its response; later requests with the same key:
 Responses that say nothing about the outcome are not kept: a 5xx (the work
 may not have happened) and a 429 (it did not run). The key is then free for
 a retry. A claim left by a process that died is taken over after ten minutes.
+
+A credential in a kept response (a new API key, a webhook signing secret, a
+token pair) is shown once, like everywhere else: it is not stored with the
+response, and a replay carries ``null`` in its place. The one side effect still
+holds; a caller who lost the first answer rotates the credential.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +46,19 @@ MAX_KEY_LENGTH = 255
 IN_PROGRESS = "in_progress"
 COMPLETED = "completed"
 BASE64_MARK = "x-harvest-body-encoding"
+CREDENTIAL_FIELDS = frozenset(
+    {
+        "secret",
+        "webhook_secret",
+        "webhookSecret",
+        "access_token",
+        "accessToken",
+        "refresh_token",
+        "refreshToken",
+    }
+)
+CREDENTIAL_PREFIXES = ("hv_", "whsec_")
+MASK = "..."
 
 
 @dataclass(frozen=True)
@@ -144,10 +165,11 @@ async def complete_key(
         await release_key(session, claim=claim)
         return
     headers = dict(response.headers)
+    kept = without_credentials(response.body, headers.get("content-type", ""))
     try:
-        body = response.body.decode()
+        body = kept.decode()
     except UnicodeDecodeError:
-        body = base64.b64encode(response.body).decode()
+        body = base64.b64encode(kept).decode()
         headers[BASE64_MARK] = "base64"
     await session.execute(
         sa.update(IdempotencyRecord)
@@ -160,6 +182,33 @@ async def complete_key(
         )
     )
     await session.commit()
+
+
+def without_credentials(body: bytes, content_type: str) -> bytes:
+    """``body`` with every credential it shows replaced by null (JSON only)."""
+    if not content_type.startswith("application/json"):
+        return body
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body
+    return orjson.dumps(_blank_credentials(document))
+
+
+def _blank_credentials(value: Any, name: str = "") -> Any:
+    if isinstance(value, Mapping):
+        return {key: _blank_credentials(item, key) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_blank_credentials(item) for item in value]
+    if isinstance(value, str) and _is_credential(name, value):
+        return None
+    return value
+
+
+def _is_credential(name: str, value: str) -> bool:
+    if name in CREDENTIAL_FIELDS:
+        return True
+    return value.startswith(CREDENTIAL_PREFIXES) and MASK not in value
 
 
 async def release_key(session: AsyncSession, *, claim: Claim) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -10,8 +12,14 @@ from sqlmodel import col, func, select
 from starlette.applications import Starlette
 
 from harvest.settings import Settings
-from models.generation import Generation
+from models.generation import Batch, Generation
+from models.idempotency import IdempotencyRecord
+from models.team import Team
+from models.template import Template
+from models.user import ApiKey
+from models.webhook import WebhookEndpoint
 from tests.factories import make_user
+from tests.template.factories import EMAIL_CAMPAIGN
 
 BLOG = {
     "format": "blog",
@@ -207,3 +215,170 @@ async def test_a_refused_request_is_replayed_as_refused(
     assert bad.status_code == 400
     assert same_bad.status_code == 400
     assert same_bad.headers["idempotent-replayed"] == "true"
+
+
+POSTS: dict[str, tuple[str, dict[str, Any], Any, Any, tuple[str, ...]]] = {
+    "webhook": (
+        "/v1/webhooks",
+        {"url": "https://93.184.215.14/hook"},
+        WebhookEndpoint,
+        WebhookEndpoint.user_id,
+        ("secret",),
+    ),
+    "team": ("/v1/teams", {"name": "Once Only"}, Team, Team.owner_id, ()),
+    "api_key": (
+        "/v1/users/me/api-keys",
+        {"name": "ci", "permissions": ["read"]},
+        ApiKey,
+        ApiKey.user_id,
+        ("api_key", "key"),
+    ),
+    "template": ("/v1/templates", EMAIL_CAMPAIGN, Template, Template.author_id, ()),
+    "batch": (
+        "/v1/generate/batch",
+        {"batch": [{"format": "summary", "input": "Short text to sum up. " * 4}]},
+        Batch,
+        Batch.user_id,
+        (),
+    ),
+}
+"""Per POST route: path, body, the table it adds to, its owner column, and
+where its body shows a credential once (which a replay leaves out)."""
+
+
+def take(body: dict[str, Any], path: tuple[str, ...]) -> Any:
+    """Remove and return the value at ``path`` (nothing for an empty path)."""
+    if not path:
+        return None
+    *parents, last = path
+    for name in parents:
+        body = body[name]
+    return body.pop(last)
+
+
+async def rows_of(app: Starlette, table: Any, owner: Any, user_id: str) -> int:
+    async with app.state.parts.db.session() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(table).where(col(owner) == user_id)
+        )
+    return int(count or 0)
+
+
+@pytest.mark.parametrize("name", list(POSTS))
+async def test_every_post_route_runs_once_per_key(
+    app: Starlette, client: httpx.AsyncClient, name: str
+) -> None:
+    path, body, table, owner, shown_once = POSTS[name]
+    user = await make_user(app, tier="pro")
+    headers = {**user.headers, "Idempotency-Key": f"once-{name}"}
+
+    first = await client.post(path, json=body, headers=headers)
+    second = await client.post(path, json=body, headers=headers)
+
+    assert first.status_code in (201, 202), first.text
+    assert second.status_code == first.status_code
+    assert second.headers["idempotent-replayed"] == "true"
+    answered, replayed = first.json(), second.json()
+    credential = take(answered, shown_once)
+    assert take(replayed, shown_once) is None
+    assert replayed == answered
+    assert credential is None or credential.startswith(("whsec_", "hv_"))
+    assert await rows_of(app, table, owner, user.id) == 1
+
+
+async def test_a_graphql_mutation_other_than_generation_runs_once(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await make_user(app, tier="pro")
+    headers = {**user.headers, "Idempotency-Key": "gql-webhook"}
+    body = {
+        "query": "mutation ($i: WebhookEndpointCreateInput!) "
+        "{ webhookEndpointCreate(input: $i) { id secret } }",
+        "variables": {"i": {"url": "https://93.184.215.14/gql"}},
+    }
+
+    first = await client.post("/graphql", json=body, headers=headers)
+    second = await client.post("/graphql", json=body, headers=headers)
+
+    assert second.headers["idempotent-replayed"] == "true"
+    created = first.json()["data"]["webhookEndpointCreate"]
+    replayed = second.json()["data"]["webhookEndpointCreate"]
+    assert replayed == {"id": created["id"], "secret": None}
+    assert created["secret"].startswith("whsec_")
+    assert await rows_of(app, WebhookEndpoint, WebhookEndpoint.user_id, user.id) == 1
+
+
+async def test_a_credential_is_neither_stored_with_the_key_nor_replayed(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await make_user(app, tier="pro")
+    headers = {**user.headers, "Idempotency-Key": "new-key"}
+    body = {"name": "deploy", "permissions": ["read", "write"]}
+
+    first = await client.post("/v1/users/me/api-keys", json=body, headers=headers)
+    second = await client.post("/v1/users/me/api-keys", json=body, headers=headers)
+    async with app.state.parts.db.session() as session:
+        [record] = (await session.execute(select(IdempotencyRecord))).scalars().all()
+
+    key = first.json()["api_key"]["key"]
+    assert key.startswith("hv_")
+    assert key not in record.response_body
+    assert second.json()["api_key"]["key"] is None
+    assert second.json()["api_key"]["id"] == first.json()["api_key"]["id"]
+    authed = await client.get(
+        "/v1/users/me", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert authed.status_code == 200
+
+
+async def test_a_key_is_kept_24_hours_and_is_free_again_after(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await make_user(app, tier="pro")
+    headers = {**user.headers, "Idempotency-Key": "a-day-long"}
+    await client.post("/v1/generate", json=BLOG, headers=headers)
+    async with app.state.parts.db.session() as session:
+        [record] = (await session.execute(select(IdempotencyRecord))).scalars().all()
+        kept_for = record.expires_at - record.created_at
+        record.created_at -= timedelta(hours=24, seconds=1)
+        record.expires_at -= timedelta(hours=24, seconds=1)
+        await session.commit()
+
+    after_a_day = await client.post("/v1/generate", json=BLOG, headers=headers)
+
+    assert kept_for == timedelta(hours=24)
+    assert after_a_day.status_code == 200
+    assert "idempotent-replayed" not in after_a_day.headers
+    assert await generation_count(app, user.id) == 2
+
+
+async def test_a_second_request_while_the_first_runs_is_a_conflict(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await make_user(app, tier="pro")
+    headers = {**user.headers, "Idempotency-Key": "slow-one"}
+    app.state.parts.services.models.resolve(None).provider.delay_seconds = 0.02
+
+    first = asyncio.create_task(client.post("/v1/generate", json=BLOG, headers=headers))
+    while not await records_in_progress(app):
+        await asyncio.sleep(0.01)
+    second = await client.post("/v1/generate", json=BLOG, headers=headers)
+    await first
+
+    assert second.status_code == 409
+    error = second.json()["error"]
+    assert error["code"] == "CONFLICT"
+    assert error["details"] == {"field": "Idempotency-Key", "reason": "in_progress"}
+    assert second.headers["retry-after"] == "1"
+    assert (await first).status_code == 200
+    assert await generation_count(app, user.id) == 1
+
+
+async def records_in_progress(app: Starlette) -> int:
+    async with app.state.parts.db.session() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(IdempotencyRecord)
+            .where(col(IdempotencyRecord.status) == "in_progress")
+        )
+    return int(count or 0)
