@@ -5,15 +5,23 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+from sqlmodel import col, select
 from starlette.applications import Starlette
 
 from models.base import utcnow
 from models.billing import Subscription
-from resolvers.billing import PERIOD_END_JOB, end_canceled_subscription
+from models.job import Job
+from resolvers.billing import PERIOD_END_JOB, as_aware, end_canceled_subscription
 from tests.billing.factories import event_types, stored_subscription, stored_tier
 from tests.factories import UserHandle, make_user
 
 PRO = {"tier": "pro", "payment_method_id": "pm_card_visa"}
+
+CANCEL = """
+mutation Cancel($input: SubscriptionCancelInput) {
+  subscriptionCancel(input: $input) { subscription { status cancelAt tier } }
+}
+"""
 
 
 async def subscribed(app: Starlette, client: httpx.AsyncClient) -> UserHandle:
@@ -48,6 +56,14 @@ async def test_cancel_gives_canceling_with_cancel_at_the_period_end(
     assert shown["subscription"]["cancel_at_period_end"] is True
     assert shown["subscription"]["status"] == "canceling"
     assert (await event_types(app, user.id))[-1] == "subscription.updated"
+    async with app.state.parts.db.session() as session:
+        (job,) = (
+            await session.execute(select(Job).where(col(Job.kind) == PERIOD_END_JOB))
+        ).scalars()
+    row = await stored_subscription(app, user.id)
+    assert row is not None and row.cancel_at is not None
+    assert job.payload == {"subscription_id": row.id}
+    assert as_aware(job.run_at) == as_aware(row.cancel_at)
 
 
 async def test_cancel_immediately_returns_the_user_to_free_at_once(
@@ -128,3 +144,20 @@ async def test_a_canceled_subscription_still_runs_until_its_period_ends(
         )
 
     assert await stored_tier(app, user.id) == "pro"
+
+
+async def test_graphql_subscription_cancel_matches_rest(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await subscribed(app, client)
+
+    response = await client.post(
+        "/graphql",
+        headers=user.headers,
+        json={"query": CANCEL, "variables": {"input": {"reason": "Too expensive"}}},
+    )
+
+    subscription = response.json()["data"]["subscriptionCancel"]["subscription"]
+    assert subscription["status"] == "canceling"
+    assert subscription["cancelAt"].endswith("T23:59:59Z")
+    assert subscription["tier"] == "pro"

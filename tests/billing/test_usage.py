@@ -12,6 +12,12 @@ from models.billing import UsageCounter
 from resolvers.usage import record_generation_usage
 from tests.factories import make_user
 
+USAGE = """
+query { usage { period { start end } tokens { used limit percentage }
+  generations { count limit byFormat } apiCalls { count limit }
+  dailyBreakdown { date tokens generations } } }
+"""
+
 
 async def test_usage_reports_generations_by_format_and_by_day(
     app: Starlette, client: httpx.AsyncClient
@@ -102,3 +108,25 @@ async def test_usage_leaves_out_last_month(
     response = await client.get("/v1/billing/usage", headers=user.headers)
 
     assert response.json()["usage"]["tokens"]["used"] == 0
+
+
+async def test_graphql_usage_matches_rest(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await make_user(app)
+    async with app.state.parts.db.session() as session:
+        await record_generation_usage(
+            session, user_id=user.id, team_id=None, format="email", tokens=2_500
+        )
+        await session.commit()
+
+    response = await client.post(
+        "/graphql", headers=user.headers, json={"query": USAGE}
+    )
+
+    usage = response.json()["data"]["usage"]
+    assert usage["tokens"] == {"used": 2500, "limit": 10_000, "percentage": 25.0}
+    assert usage["generations"]["byFormat"] == {"email": 1}
+    assert usage["dailyBreakdown"] == [
+        {"date": utcnow().date().isoformat(), "tokens": 2500, "generations": 1}
+    ]

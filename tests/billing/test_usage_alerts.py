@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from starlette.applications import Starlette
 
+from models.billing import UsageAlert
 from resolvers.context import RequestContext
-from resolvers.usage import record_generation_usage
+from resolvers.usage import month_period, record_generation_usage
 from resolvers.usage_alerts import check_usage_alerts
 from tests.billing.factories import event_types, events_of, notification_types
 from tests.factories import make_user
@@ -83,3 +86,27 @@ async def test_generation_limit_alerts_count_generations(app: Starlette) -> None
     data = await events_of(app, user.id, "usage.limit.warning")
     assert [d["metric"] for d in data] == ["generations"]
     assert data[0]["used"] == 80
+
+
+async def test_an_alert_of_last_month_does_not_hold_back_this_months(
+    app: Starlette,
+) -> None:
+    user = await make_user(app)
+    start, _ = month_period()
+    last_month, _ = month_period(start - timedelta(days=1))
+    async with app.state.parts.db.session() as session:
+        session.add(
+            UsageAlert(
+                user_id=user.id,
+                period_start=last_month,
+                metric="tokens",
+                level="warning",
+            )
+        )
+        await session.commit()
+    await use_tokens(app, user.id, 8_000)
+
+    raised = await check_usage_alerts(await context(app), user_id=user.id)
+
+    assert raised == 1
+    assert await event_types(app, user.id) == ["usage.limit.warning"]
