@@ -1,0 +1,176 @@
+/** Retries, headers and error reading, shared by every call. */
+
+import {
+  APIConnectionError,
+  APIError,
+  errorFromEnvelope,
+  type ErrorEnvelope,
+} from "./errors.js";
+
+export const DEFAULT_BASE_URL = "https://api.harvest.ai/v1";
+export const USER_AGENT = "harvest-ai-typescript/0.1.0";
+
+/**
+ * When and how long to wait before sending a request again.
+ *
+ * 429, 503, a CONFLICT saying an earlier try with the same Idempotency-Key
+ * is still running, and connection errors are retried, up to `maxRetries`
+ * times. The wait is the server's `Retry-After` when it sends one (one
+ * longer than `maxRetryAfter` seconds is not waited for: the error is
+ * thrown), else an exponential backoff with jitter.
+ */
+export interface RetryPolicy {
+  maxRetries: number;
+  /** Seconds before the first retry without a hint; doubles each time. */
+  backoffBase: number;
+  backoffMax: number;
+  maxRetryAfter: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxRetries: 3,
+  backoffBase: 0.5,
+  backoffMax: 8,
+  maxRetryAfter: 60,
+};
+
+export const NO_RETRIES: RetryPolicy = { ...DEFAULT_RETRY, maxRetries: 0 };
+
+/** Seconds to wait before retry `attempt` (1-based), or null to give up. */
+export function retryWait(
+  policy: RetryPolicy,
+  attempt: number,
+  retryAfter: number | null,
+): number | null {
+  if (attempt > policy.maxRetries) return null;
+  if (retryAfter === null) {
+    const ceiling = Math.min(policy.backoffMax, policy.backoffBase * 2 ** (attempt - 1));
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+  }
+  if (retryAfter > policy.maxRetryAfter) return null;
+  return Math.max(retryAfter, 0);
+}
+
+export function sleep(seconds: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, seconds * 1000);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
+
+export function retryAfterSeconds(response: Response): number | null {
+  const raw = response.headers.get("retry-after");
+  if (raw === null) return null;
+  const seconds = Number(raw.trim());
+  if (Number.isFinite(seconds)) return seconds;
+  const when = Date.parse(raw);
+  return Number.isNaN(when) ? null : Math.max((when - Date.now()) / 1000, 0);
+}
+
+export function newIdempotencyKey(): string {
+  return `hv-idem-${globalThis.crypto.randomUUID().replaceAll("-", "")}`;
+}
+
+async function envelopeOf(response: Response): Promise<ErrorEnvelope> {
+  const text = await response.text();
+  try {
+    const body = JSON.parse(text) as { error?: ErrorEnvelope };
+    if (body && typeof body.error === "object" && body.error !== null) {
+      return body.error;
+    }
+  } catch {
+    // Not JSON: described below.
+  }
+  return {
+    message: `HTTP ${response.status} without an error envelope`,
+    request_id: response.headers.get("x-request-id"),
+  };
+}
+
+/** The typed error of an error response (reads its body). */
+export async function errorOf(response: Response): Promise<APIError> {
+  const error = await envelopeOf(response);
+  error.request_id ??= response.headers.get("x-request-id");
+  return errorFromEnvelope(error, response.status, retryAfterSeconds(response));
+}
+
+/** Whether an answer says the same request may succeed later (reads 409s). */
+export async function isRetryable(response: Response): Promise<boolean> {
+  if (response.status === 429 || response.status === 503) return true;
+  if (response.status !== 409) return false;
+  const copy = response.clone();
+  const error = await envelopeOf(copy);
+  return (error.details as { reason?: unknown } | undefined)?.reason === "in_progress";
+}
+
+export interface SendOptions {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal;
+  timeoutSeconds: number;
+  retry: RetryPolicy;
+  fetch: typeof fetch;
+}
+
+function withTimeout(seconds: number, signal?: AbortSignal): AbortSignal {
+  const timeout = AbortSignal.timeout(seconds * 1000);
+  return signal ? AbortSignal.any([signal, timeout]) : timeout;
+}
+
+/**
+ * The first answer worth returning, after the retries it deserves. An error
+ * answer is returned as it is (the caller throws it); only connection
+ * errors that outlast the retries are thrown here.
+ */
+export async function send(options: SendOptions): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    let response: Response;
+    try {
+      response = await options.fetch(options.url, {
+        method: options.method,
+        headers: options.headers,
+        body: options.body,
+        signal: withTimeout(options.timeoutSeconds, options.signal),
+      });
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      const wait = retryWait(options.retry, attempt, null);
+      if (wait === null) {
+        throw new APIConnectionError(`${options.method} ${options.url}: ${String(error)}`, {
+          cause: error,
+        });
+      }
+      await sleep(wait, options.signal);
+      continue;
+    }
+    if (await isRetryable(response)) {
+      const wait = retryWait(options.retry, attempt, retryAfterSeconds(response));
+      if (wait !== null) {
+        await response.body?.cancel();
+        await sleep(wait, options.signal);
+        continue;
+      }
+    }
+    return response;
+  }
+}
+
+export function queryString(values: object | undefined): string {
+  if (!values) return "";
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined || value === null) continue;
+    params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
