@@ -32,6 +32,7 @@ class Received:
     status: int
     harvest_valid: bool = False
     standard_valid: bool = False
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def json(self) -> Any:
@@ -43,6 +44,7 @@ class ReceiverState:
     secrets: list[str] = field(default_factory=list)
     fail_next: int = 0
     fail_status: int = 500
+    location: str | None = None
     status: int = 200
     hold_seconds: float = 0.0
     received: list[Received] = field(default_factory=list)
@@ -75,6 +77,9 @@ class WebhookReceiver:
                 body = self.rfile.read(length)
                 status = receiver._record(self.path, dict(self.headers.items()), body)
                 self.send_response(status)
+                location = receiver.state.location
+                if location is not None and 300 <= status < 400:
+                    self.send_header("Location", location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -99,11 +104,15 @@ class WebhookReceiver:
         with self._lock:
             self.state.secrets = list(secrets)
 
-    def fail(self, times: int, *, status: int = 500) -> None:
-        """Answer the next ``times`` requests with ``status``."""
+    def fail(
+        self, times: int, *, status: int = 500, location: str | None = None
+    ) -> None:
+        """Answer the next ``times`` requests with ``status`` (and, for a 3xx,
+        a ``Location`` header pointing at ``location``)."""
         with self._lock:
             self.state.fail_next = times
             self.state.fail_status = status
+            self.state.location = location
 
     def answer(self, status: int) -> None:
         """Answer every request with ``status`` from now on."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
+import pytest
 from sqlmodel import select
 from starlette.applications import Starlette
 
@@ -67,19 +70,22 @@ async def test_delivery_survives_a_receiver_that_fails_twice(
     assert delivery["attempts"] == 3
 
 
+@pytest.mark.parametrize("status", [307, 308])
 async def test_a_redirect_is_a_failure_and_is_not_followed(
-    app: Starlette, client: httpx.AsyncClient, receiver: WebhookReceiver
+    app: Starlette, client: httpx.AsyncClient, receiver: WebhookReceiver, status: int
 ) -> None:
     owner = await make_user(app)
     endpoint = await make_endpoint(client, owner, receiver.url)
-    receiver.fail(1, status=302)
+    elsewhere = receiver.url.replace("/hooks", "/elsewhere")
+    receiver.fail(1, status=status, location=elsewhere)
 
     await client.post(f"/v1/webhooks/{endpoint['id']}/test", headers=owner.headers)
     requests = await receiver.wait_for(2)
     [delivery] = await wait_for_deliveries(client, owner, endpoint["id"])
+    await asyncio.sleep(0.3)
 
-    assert [r.status for r in requests] == [302, 200]
-    assert all(r.path == "/hooks" for r in requests)
+    assert [r.status for r in requests] == [status, 200]
+    assert [r.path for r in receiver.received] == ["/hooks", "/hooks"]
     assert delivery["attempts"] == 2
 
 
@@ -182,8 +188,19 @@ async def test_repeated_failures_disable_the_endpoint(
         headers=owner.headers,
     )
 
+    async with app.state.parts.db.session() as session:
+        notes = list(
+            (
+                await session.execute(
+                    select(Notification).where(Notification.user_id == owner.id)
+                )
+            ).scalars()
+        )
+
     assert shown.json()["enabled"] is False
     assert shown.json()["consecutive_failures"] >= DISABLE_AFTER_FAILURES
     assert len(receiver.received) >= DISABLE_AFTER_FAILURES
+    assert [n.type for n in notes] == ["webhook.disabled"]
+    assert notes[0].data["endpoint_id"] == endpoint["id"]
     assert re_enabled.json()["enabled"] is True
     assert re_enabled.json()["consecutive_failures"] == 0

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
+from starlette.applications import Starlette
 
 from tests.factories import make_user
+from tests.peers.webhook_receiver import WebhookReceiver
 from tests.webhooks.factories import make_endpoint
+from tests.webhooks.helpers import wait_for_deliveries
 
 CREATE = """
 mutation Create($input: WebhookEndpointCreateInput!) {
@@ -141,3 +146,75 @@ async def test_anonymous_caller_is_refused(client: httpx.AsyncClient) -> None:
     response = await client.get("/v1/webhooks")
 
     assert response.status_code == 401
+
+
+GET_ONE = "query ($id: String!) { webhookEndpoint(id: $id) { id url enabled } }"
+UPDATE = """
+mutation ($id: String!, $input: WebhookEndpointUpdateInput!) {
+  webhookEndpointUpdate(id: $id, input: $input) { id description events }
+}
+"""
+SEND_TEST = "mutation ($id: String!) { webhookEndpointTest(id: $id) { id eventType } }"
+DELIVERIES = """
+query ($id: String!) {
+  webhookDeliveries(endpointId: $id, limit: 10) {
+    items { id status eventType attempts }
+    pagination { totalItems }
+  }
+}
+"""
+REDELIVER = """
+mutation ($id: String!, $delivery: String!) {
+  webhookDeliveryRedeliver(endpointId: $id, deliveryId: $delivery) { id eventId }
+}
+"""
+DELETE = "mutation ($id: String!) { webhookEndpointDelete(id: $id) { id deleted } }"
+
+
+async def test_graphql_serves_every_management_operation(
+    app: Starlette, client: httpx.AsyncClient, receiver: WebhookReceiver
+) -> None:
+    owner = await make_user(app)
+
+    async def run(query: str, **variables: Any) -> dict[str, Any]:
+        answer = await client.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers=owner.headers,
+        )
+        body = answer.json()
+        assert "errors" not in body, body
+        return dict(body["data"])
+
+    created = (await run(CREATE, input={"url": receiver.url}))["webhookEndpointCreate"]
+    receiver.trust(created["secret"])
+    endpoint_id = created["id"]
+    shown = (await run(GET_ONE, id=endpoint_id))["webhookEndpoint"]
+    changed = await run(
+        UPDATE,
+        id=endpoint_id,
+        input={"description": "billing hooks", "events": ["payment.failed"]},
+    )
+    sent = (await run(SEND_TEST, id=endpoint_id))["webhookEndpointTest"]
+    await receiver.wait_for(1)
+    await wait_for_deliveries(client, owner, endpoint_id)
+    again = await run(REDELIVER, id=endpoint_id, delivery=sent["id"])
+    await receiver.wait_for(2)
+    await wait_for_deliveries(client, owner, endpoint_id, count=2)
+    listed = (await run(DELIVERIES, id=endpoint_id))["webhookDeliveries"]
+    deleted = (await run(DELETE, id=endpoint_id))["webhookEndpointDelete"]
+    gone = await client.post(
+        "/graphql",
+        json={"query": GET_ONE, "variables": {"id": endpoint_id}},
+        headers=owner.headers,
+    )
+
+    assert shown == {"id": endpoint_id, "url": receiver.url, "enabled": True}
+    assert changed["webhookEndpointUpdate"]["events"] == ["payment.failed"]
+    assert sent["eventType"] == "webhook.test"
+    assert again["webhookDeliveryRedeliver"]["id"] != sent["id"]
+    assert listed["pagination"]["totalItems"] == 2
+    assert {d["status"] for d in listed["items"]} == {"succeeded"}
+    assert all(r.harvest_valid and r.standard_valid for r in receiver.received)
+    assert deleted == {"id": endpoint_id, "deleted": True}
+    assert gone.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
