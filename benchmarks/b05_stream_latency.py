@@ -37,6 +37,7 @@ def figures(streams: list[Stream]) -> dict[str, float]:
         "p99_ms": percentile(firsts, 99) * 1000,
         "gap_p50_ms": percentile(gaps, 50) * 1000,
         "incomplete": float(sum(not s.ended for s in streams)),
+        "refused": float(sum(s.status != 200 for s in streams)),
     }
 
 
@@ -106,6 +107,7 @@ async def at_concurrency(
             floor_fig[f"p{p}_ms"],
             target=target,
             incomplete=subject_fig["incomplete"],
+            refused=subject_fig["refused"],
             rounds=rounds if p == 50 else None,
         )
         for p, target in ((50, 2.0), (99, 5.0))

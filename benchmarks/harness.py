@@ -147,6 +147,9 @@ class Process:
         self.stop()
 
 
+FAILURE_KEYS = ("errors", "refused", "incomplete")
+
+
 @dataclass
 class Row:
     """One line of the table: a subject against its floor, and the target."""
@@ -164,9 +167,18 @@ class Row:
     details: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def failures(self) -> dict[str, float]:
+        """Requests or streams that failed while this row was measured."""
+        return {
+            key: self.details[key]
+            for key in FAILURE_KEYS
+            if (self.details.get(key) or 0) > 0
+        }
+
+    @property
     def met(self) -> bool:
-        if self.value != self.value:  # NaN: nothing measured
-            return False
+        if self.value != self.value or self.failures:  # nothing measured, or
+            return False  # measured on failed requests
         if self.op == ">=":
             return self.value >= self.target
         return self.value <= self.target
@@ -318,7 +330,7 @@ def table(rows: Sequence[Row]) -> str:
     """A Markdown table of the rows (the README shows the latest one)."""
     head = (
         "| # | benchmark | backend | subject | floor | ratio / added | target "
-        "| met |\n| --- | --- | --- | --- | --- | --- | --- | --- |"
+        "| met | failed |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     )
     lines = [head]
     for row in rows:
@@ -335,7 +347,8 @@ def table(rows: Sequence[Row]) -> str:
             f"| {row.number} | {row.name} | {row.backend} "
             f"| {format_figure(row.subject, row.unit)} "
             f"| {format_figure(row.floor, row.unit)} | {value} | {target} "
-            f"| {'yes' if row.met else 'NO'} |"
+            f"| {'yes' if row.met else 'NO'} "
+            f"| {', '.join(f'{k} {v:g}' for k, v in row.failures.items())} |"
         )
     return "\n".join(lines)
 

@@ -24,6 +24,7 @@ class Stream:
     chunks: list[float] = field(default_factory=list)
     keepalives: list[float] = field(default_factory=list)
     ended: bool = False
+    status: int = 200
 
     @property
     def first(self) -> float:
@@ -51,7 +52,10 @@ async def harvest_stream(
             "Content-Type": "application/json",
         },
     ) as response:
-        assert response.status == 200, await response.text()
+        stream.status = response.status
+        if response.status != 200:
+            await response.read()
+            return stream
         pending = b""
         async for data in response.content.iter_any():
             now = time.perf_counter()
