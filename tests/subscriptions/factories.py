@@ -11,6 +11,7 @@ import jwt
 from starlette.applications import Starlette
 
 from models.base import new_id, utcnow
+from models.generation import Generation
 from models.team import Membership, Team
 from models.user import ApiKey
 from resolvers.auth_tokens import ALGORITHM, AUDIENCE, ISSUER, hash_secret
@@ -52,6 +53,24 @@ async def make_api_key(
         session.add(key)
         await session.commit()
     return secret
+
+
+async def make_generation(
+    app: Starlette, user: UserHandle, *, status: str = "running", **fields: Any
+) -> str:
+    """A generation row with no runner behind it; its id."""
+    row = Generation(
+        user_id=user.id,
+        format="blog",
+        status=status,
+        model="offline",
+        input="A row made by a test",
+        **fields,
+    )
+    async with app.state.parts.db.session() as session:
+        session.add(row)
+        await session.commit()
+    return row.id
 
 
 def expired_token(app: Starlette, user: UserHandle) -> str:

@@ -16,7 +16,12 @@ from models.generation import Generation
 from models.notification import Notification
 from resolvers.notifications import push_notification
 from tests.factories import make_user
-from tests.subscriptions.factories import in_server, largest_write_buffer, make_team
+from tests.subscriptions.factories import (
+    in_server,
+    largest_write_buffer,
+    make_generation,
+    make_team,
+)
 from tests.subscriptions.wire import BLOG, close_code, receive, send
 from tests.support import LiveServer
 
@@ -32,7 +37,7 @@ subscription Start($input: JSON!) {
 GENERATION_FOLLOW = """
 subscription Follow($id: ID!, $after: Int!) {
   generationFollow(id: $id, after: $after) {
-    type generationId chunk chunkIndex content
+    type generationId chunk chunkIndex content error { code message }
   }
 }
 """
@@ -128,6 +133,7 @@ async def test_generation_start_streams_to_completion(
 
     chunks = [e for e in events if e["type"] == "chunk"]
     assert events[-1]["type"] == "complete"
+    assert any(e["type"] == "progress" and 0 <= e["progress"] <= 100 for e in events)
     assert [c["chunkIndex"] for c in chunks] == list(range(len(chunks)))
     assert "".join(c["chunk"] for c in chunks) == events[-1]["content"]
     async with app.state.parts.db.session() as session:
@@ -247,6 +253,52 @@ async def test_team_events_are_refused_to_a_non_member(
         frame["payload"] if frame["type"] == "error" else frame["payload"]["errors"]
     )
     assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_team_member_receives_the_teams_generation_events(
+    app: Starlette, live_server: LiveServer, protocol: str
+) -> None:
+    owner = await make_user(app)
+    member = await make_user(app)
+    team_id = await make_team(app, owner, member)
+    hub = live_server.app.state.parts.hub
+    channel = f"team:{team_id}:generations"
+    manager, client = await open_client(live_server, protocol, member.token)
+
+    await client.subscribe(GENERATION_EVENTS, {"teamId": team_id})
+    while hub.listener_count(channel) < 1:
+        await asyncio.sleep(0.01)
+    await in_server(
+        live_server,
+        hub.publish(channel, {"type": "generation_started", "generation_id": "gen_t"}),
+    )
+    payload = await client.next_payload()
+    await manager.__aexit__(None, None, None)
+
+    assert payload["data"]["generationEvents"] == {
+        "type": "started",
+        "generationId": "gen_t",
+    }
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_following_a_failed_generation_ends_with_its_error(
+    app: Starlette, live_server: LiveServer, protocol: str
+) -> None:
+    user = await make_user(app)
+    generation_id = await make_generation(
+        app, user, status="failed", error_code="TIMEOUT", error_message="Too slow"
+    )
+    manager, client = await open_client(live_server, protocol, user.token)
+
+    await client.subscribe(GENERATION_FOLLOW, {"id": generation_id, "after": -1})
+    events = await client.results("generationFollow", "error", "complete")
+    await manager.__aexit__(None, None, None)
+
+    assert len(events) == 1
+    assert events[0]["type"] == "error"
+    assert events[0]["error"] == {"code": "TIMEOUT", "message": "Too slow"}
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

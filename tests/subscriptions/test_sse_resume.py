@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 
 from models.generation import Generation
 from tests.factories import make_user
-from tests.subscriptions.factories import in_server
+from tests.subscriptions.factories import in_server, make_generation
 from tests.subscriptions.wire import BLOG
 from tests.support import LiveServer
 
@@ -113,14 +113,9 @@ async def test_slow_sse_client_is_dropped_then_resumes_without_gap_or_duplicate(
     app: Starlette, live_server: LiveServer
 ) -> None:
     user = await make_user(app, tier="pro")
-    row = Generation(
-        user_id=user.id, format="blog", status="running", model="offline", input="x"
-    )
-    async with app.state.parts.db.session() as session:
-        session.add(row)
-        await session.commit()
+    generation_id = await make_generation(app, user)
     parts = live_server.app.state.parts
-    channel = f"generation:{row.id}"
+    channel = f"generation:{generation_id}"
     # Incompressible chunks, a queue's worth more than the socket can hold.
     texts = [
         base64.b64encode(os.urandom(3 * 1024)).decode()
@@ -133,7 +128,7 @@ async def test_slow_sse_client_is_dropped_then_resumes_without_gap_or_duplicate(
                 channel,
                 {
                     "type": "generation_chunk",
-                    "generation_id": row.id,
+                    "generation_id": generation_id,
                     "chunk": text,
                     "chunk_index": index,
                     "tokens": 1,
@@ -144,7 +139,7 @@ async def test_slow_sse_client_is_dropped_then_resumes_without_gap_or_duplicate(
             channel,
             {
                 "type": "generation_complete",
-                "generation_id": row.id,
+                "generation_id": generation_id,
                 "content": "".join(texts),
                 "tokens_used": len(texts),
                 "processing_time_ms": 1,
@@ -157,7 +152,7 @@ async def test_slow_sse_client_is_dropped_then_resumes_without_gap_or_duplicate(
     ends = []
     async with httpx.AsyncClient(base_url=live_server.url, timeout=20) as client:
         async with client.stream(
-            "GET", f"/v1/generate/stream/{row.id}", headers=user.headers
+            "GET", f"/v1/generate/stream/{generation_id}", headers=user.headers
         ) as response:
             while parts.hub.listener_count(channel) < 1:
                 await asyncio.sleep(0.01)
@@ -169,7 +164,7 @@ async def test_slow_sse_client_is_dropped_then_resumes_without_gap_or_duplicate(
 
         async with client.stream(
             "GET",
-            f"/v1/generate/stream/{row.id}",
+            f"/v1/generate/stream/{generation_id}",
             headers={**user.headers, "Last-Event-ID": str(chunks[-1][0])},
         ) as response:
             async for event, ident, data in sse_events(response):

@@ -121,17 +121,18 @@ async def test_connection_past_the_tier_limit_closes_with_4002(
         assert (await receive(again))["type"] == "connected"
 
 
-async def test_pro_tier_holds_five_connections(
-    app: Starlette, live_server: LiveServer
+@pytest.mark.parametrize(("tier", "limit"), [("pro", 5), ("enterprise", 20)])
+async def test_each_tier_holds_its_number_of_connections(
+    app: Starlette, live_server: LiveServer, tier: str, limit: int
 ) -> None:
-    user = await make_user(app, tier="pro")
+    user = await make_user(app, tier=tier)
     url = f"{live_server.ws_url}/v1?token={user.token}"
-    opened = [await connect(url) for _ in range(5)]
+    opened = [await connect(url) for _ in range(limit)]
     for ws in opened:
         assert (await receive(ws))["type"] == "connected"
 
-    async with connect(url) as sixth:
-        assert await close_code(sixth) == 4002
+    async with connect(url) as one_more:
+        assert await close_code(one_more) == 4002
 
     for ws in opened:
         await ws.close()

@@ -9,7 +9,7 @@ from websockets.asyncio.client import connect
 
 from models.generation import Generation
 from tests.factories import make_user
-from tests.subscriptions.factories import make_api_key
+from tests.subscriptions.factories import in_server, make_api_key, make_generation
 from tests.subscriptions.wire import BLOG, receive, send, until
 from tests.support import LiveServer
 
@@ -37,7 +37,10 @@ async def test_generation_start_streams_progress_chunks_and_complete(
     complete = frames[-1]
     assert complete["type"] == "generation_complete"
     assert [c["chunk_index"] for c in chunks] == list(range(len(chunks)))
-    assert any(f["type"] == "generation_progress" for f in frames)
+    progress = [f for f in frames if f["type"] == "generation_progress"]
+    assert progress
+    assert all(0 <= f["progress"] <= 100 for f in progress)
+    assert all(isinstance(f["estimated_remaining_seconds"], int) for f in progress)
     assert all(f["request_id"] == "req_1" for f in frames)
     assert all(isinstance(c["tokens"], int) for c in chunks)
     row = await stored(app, complete["generation_id"])
@@ -196,3 +199,61 @@ async def test_following_a_finished_generation_replays_it_to_the_end(
     assert chunks[0]["chunk_index"] == 3
     assert frames[-1]["content"] == done["content"]
     assert done["content"].endswith("".join(c["chunk"] for c in chunks))
+
+
+async def test_following_a_failed_generation_ends_with_generation_error(
+    app: Starlette, live_server: LiveServer
+) -> None:
+    user = await make_user(app)
+    generation_id = await make_generation(
+        app,
+        user,
+        status="failed",
+        error_code="TIMEOUT",
+        error_message="The model did not answer in time",
+    )
+
+    async with connect(f"{live_server.ws_url}/v1?token={user.token}") as ws:
+        await receive(ws)
+        await send(
+            ws,
+            {
+                "type": "subscribe",
+                "channel": "generation",
+                "generation_id": generation_id,
+            },
+        )
+        assert (await receive(ws))["type"] == "subscribed"
+        frame = await receive(ws)
+
+    assert frame == {
+        "type": "generation_error",
+        "generation_id": generation_id,
+        "error": {"code": "TIMEOUT", "message": "The model did not answer in time"},
+    }
+
+
+async def test_unsubscribe_stops_the_subscriptions_events(
+    app: Starlette, live_server: LiveServer
+) -> None:
+    user = await make_user(app)
+    hub = live_server.app.state.parts.hub
+    channel = f"user:{user.id}:generations"
+
+    async with connect(f"{live_server.ws_url}/v1?token={user.token}") as ws:
+        await receive(ws)
+        await send(ws, {"type": "subscribe", "channel": "generations"})
+        subscription_id = (await receive(ws))["subscription_id"]
+        await send(ws, {"type": "unsubscribe", "subscription_id": subscription_id})
+        unsubscribed = await receive(ws)
+        while hub.listener_count(channel):
+            await asyncio.sleep(0.01)
+        await in_server(
+            live_server,
+            hub.publish(channel, {"type": "generation_complete", "generation_id": "g"}),
+        )
+        await send(ws, {"type": "ping"})
+        after = await receive(ws)
+
+    assert unsubscribed == {"type": "unsubscribed", "subscription_id": subscription_id}
+    assert after["type"] == "pong"
