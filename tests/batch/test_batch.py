@@ -8,8 +8,13 @@ import time
 from typing import Any
 
 import httpx
+import pytest
+from sqlmodel import col, select
 from starlette.applications import Starlette
 
+from models.job import Job
+from resolvers.batches import ITEM_JOB
+from resolvers.tiers import TIERS
 from tests.factories import UserHandle, make_user
 from tests.peers.webhook_receiver import WebhookReceiver
 
@@ -227,3 +232,75 @@ async def test_graphql_creates_a_batch_and_reads_its_status(
     assert read["status"] == "completed"
     assert read["items"][0]["id"] == "g"
     assert read["items"][0]["generationId"].startswith("gen_")
+
+
+async def test_each_item_is_its_own_durable_job(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    owner = await make_user(app, tier="pro")
+
+    created = await client.post(
+        "/v1/generate/batch",
+        json={"batch": [item("a"), item("b"), item("c")]},
+        headers=owner.headers,
+    )
+    batch = await wait_for_batch(client, owner, created.json()["batch_id"])
+    async with app.state.parts.db.session() as session:
+        rows = (
+            (await session.execute(select(Job).where(col(Job.kind) == ITEM_JOB)))
+            .scalars()
+            .all()
+        )
+
+    item_ids = {row.payload["item_id"] for row in rows}
+    assert len(rows) == 3
+    assert len(item_ids) == 3
+    assert {row.status for row in rows} == {"succeeded"}
+    assert len({i["generation_id"] for i in batch["items"]}) == 3
+
+
+async def test_webhook_url_is_told_of_a_failed_item_and_a_partial_end(
+    app: Starlette, client: httpx.AsyncClient, receiver: WebhookReceiver
+) -> None:
+    owner = await make_user(app, tier="pro")
+    created = await client.post(
+        "/v1/generate/batch",
+        json={
+            "batch": [item("fine"), item("broken", options={"model": "no-such"})],
+            "webhook_url": receiver.url,
+        },
+        headers=owner.headers,
+    )
+    receiver.trust(created.json()["webhook_secret"])
+
+    requests = await receiver.wait_for(3, timeout=30)
+
+    by_type = {r.json["type"]: r.json["data"] for r in requests}
+    assert set(by_type) == {
+        "batch.item.completed",
+        "batch.item.failed",
+        "batch.completed",
+    }
+    assert by_type["batch.item.failed"]["item_id"] == "broken"
+    assert by_type["batch.item.failed"]["error"]["code"] == "UNSUPPORTED_MODEL"
+    assert by_type["batch.item.completed"]["item_id"] == "fine"
+    assert by_type["batch.completed"]["status"] == "partial"
+    assert by_type["batch.completed"]["failed"] == 1
+    assert all(r.harvest_valid and r.standard_valid for r in requests)
+
+
+@pytest.mark.parametrize("tier", list(TIERS))
+async def test_each_tier_caps_its_items_at_its_own_number(
+    app: Starlette, client: httpx.AsyncClient, tier: str
+) -> None:
+    owner = await make_user(app, tier=tier)
+    cap = TIERS[tier].batch_items
+
+    over = await client.post(
+        "/v1/generate/batch",
+        json={"batch": [item(f"i{n}") for n in range(cap + 1)]},
+        headers=owner.headers,
+    )
+
+    assert over.status_code == 402
+    assert over.json()["error"]["details"]["limit"] == cap
