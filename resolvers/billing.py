@@ -1,7 +1,8 @@
 """Billing: subscriptions, invoices, the usage report, and the provider's events.
 
 The user's ``subscription_tier`` is what every limit reads, so each change of
-tier here writes it in the same transaction as the subscription row: the next
+tier here writes it in the same transaction as the subscription row, and then
+drops the copy the rate limit keeps for a moment (``forget_tier``): the next
 request, through any surface, already runs under the new limits.
 
 A user with no subscription row has never paid: they are on their stored tier
@@ -33,7 +34,7 @@ from resolvers.ports import (
     ProviderInvoice,
     ProviderSubscription,
 )
-from resolvers.tiers import Tier, get_tier, require_tier
+from resolvers.tiers import Tier, forget_tier, get_tier, require_tier
 from resolvers.usage import Usage, month_period, usage_between
 
 logger = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ async def get_subscription(
     user, row = await _load(session, principal.user_id)
     if _end_if_due(user, row):
         await session.commit()
+        forget_tier(user.id)
     return view_of(user, row)
 
 
@@ -269,6 +271,7 @@ async def subscribe(
         data=_event_data(user, row, previous_tier=previous),
     )
     await session.commit()
+    forget_tier(user.id)
     logger.info(
         "subscription changed",
         extra={"user_id": user.id, "tier": chosen.name, "provider": provider.name},
@@ -406,6 +409,7 @@ async def cancel_subscription(
         },
     )
     await session.commit()
+    forget_tier(user.id)
     logger.info(
         "subscription canceled",
         extra={"user_id": user.id, "immediately": cancel_immediately},
@@ -474,6 +478,7 @@ async def end_canceled_subscription(
             data=_event_data(user, row, previous_tier=row.tier),
         )
         await session.commit()
+        forget_tier(user.id)
 
 
 async def receive_provider_event(
@@ -502,6 +507,8 @@ async def receive_provider_event(
     if user is not None:
         await _apply_event(session, user=user, event=event)
     await session.commit()
+    if user is not None:
+        forget_tier(user.id)
     logger.info(
         "billing event applied",
         extra={"event_id": event.id, "event_type": event.type, "kind": event.kind},

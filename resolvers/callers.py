@@ -2,10 +2,12 @@
 
 An access token is verified without touching the database (its ``sub``
 claim); an API key is looked up once and remembered for a minute. The tier is
-read afresh for every request (one primary-key lookup): its ``tier`` claim was
-true when the token was issued, and a change of tier must apply to the very
-next request. A missing or bad credential counts as the client address: the
-request itself will be refused later, by the operation that needs a caller.
+read from the database, not from the token's ``tier`` claim (true when the
+token was issued), and remembered for two seconds (``resolvers.tiers``);
+billing forgets it when it changes it, so a change of tier applies to this
+process's very next request and to other processes' within two seconds. A
+missing or bad credential counts as the client address: the request itself
+will be refused later, by the operation that needs a caller.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from models.user import ApiKey, User
 from resolvers.auth_tokens import API_KEY_PREFIX, decode_access_token, hash_secret
 from resolvers.errors import Unauthorized
 from resolvers.ratelimit import Caller
+from resolvers.tiers import recent_tier, remember_tier
 
 if TYPE_CHECKING:
     from models.db import Database
@@ -59,11 +62,17 @@ class CallerResolver:
         )
 
     async def _current_tier(self, user_id: str) -> str | None:
+        remembered = recent_tier(user_id)
+        if remembered is not None:
+            return remembered
         async with self.db.session() as session:
             tier = await session.scalar(
                 select(User.subscription_tier).where(col(User.id) == user_id)
             )
-        return str(tier) if tier else None
+        if not tier:
+            return None
+        remember_tier(user_id, str(tier))
+        return str(tier)
 
     async def _api_key_caller(self, secret: str, address: str) -> Caller | None:
         digest = hash_secret(self.config, secret)

@@ -7,9 +7,13 @@ gets 500 requests a minute, while the example subscription's ``limits`` says
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from resolvers.errors import ValidationFailed
+
+RECENT_TIER_SECONDS = 2.0
+RECENT_TIER_USERS = 100_000
 
 
 @dataclass(frozen=True)
@@ -84,3 +88,31 @@ def require_tier(name: str, *, field: str = "tier") -> Tier:
             reason="unknown_tier",
         )
     return TIERS[name]
+
+
+_recent: dict[str, tuple[float, str]] = {}
+
+
+def recent_tier(user_id: str) -> str | None:
+    """The tier read for ``user_id`` in the last ``RECENT_TIER_SECONDS``, if any.
+
+    Only the per-request rate limit uses this, to spare a lookup per request;
+    every other limit reads the stored tier itself.
+    """
+    found = _recent.get(user_id)
+    if found is None or found[0] <= time.monotonic():
+        return None
+    return found[1]
+
+
+def remember_tier(user_id: str, tier: str) -> None:
+    """Keep a tier just read from the database for a moment."""
+    if len(_recent) >= RECENT_TIER_USERS:
+        _recent.clear()
+    _recent[user_id] = (time.monotonic() + RECENT_TIER_SECONDS, tier)
+
+
+def forget_tier(user_id: str) -> None:
+    """Drop what this process remembers of ``user_id``'s tier: called after a
+    change of tier is committed, so the next request here reads the new one."""
+    _recent.pop(user_id, None)

@@ -3,11 +3,15 @@ the same credential, already runs under the new tier's numbers."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
+import sqlalchemy as sa
 from starlette.applications import Starlette
 
 from harvest.settings import Settings
+from resolvers.tiers import RECENT_TIER_SECONDS
 from tests.factories import UserHandle, make_user
 
 # Small numbers so the tests reach the limits quickly; the team size is the
@@ -129,3 +133,23 @@ async def test_free_owner_at_the_team_size_limit_who_upgrades_can_invite(
     assert refused.status_code == 402
     assert refused.json()["error"]["details"]["limit"] == 3
     assert response.status_code == 200, response.text
+
+
+async def test_a_tier_changed_by_another_process_applies_within_two_seconds(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await make_user(app)
+    for _ in range(5):
+        await client.get("/v1/billing/subscription", headers=user.headers)
+    async with app.state.parts.db.session() as session:
+        await session.execute(
+            sa.text("UPDATE users SET subscription_tier = 'pro' WHERE id = :id"),
+            {"id": user.id},
+        )
+        await session.commit()
+
+    await asyncio.sleep(RECENT_TIER_SECONDS + 0.1)
+    response = await client.get("/v1/billing/subscription", headers=user.headers)
+
+    assert response.status_code == 200
+    assert response.headers["x-ratelimit-limit"] == "10"
