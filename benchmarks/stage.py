@@ -66,6 +66,7 @@ class Stage:
     user_ids: list[str] = field(default_factory=list)
     generation_id: str = ""
     peer_url: str = ""
+    team_id: str = ""
     processes: list[Process] = field(default_factory=list)
 
     @classmethod
@@ -132,6 +133,34 @@ class Stage:
         self.tokens = [issue_access_token(config, user)[0] for user in users]
         self.user_ids = [user.id for user in users]
         self.generation_id = rows[0].id
+
+    async def more_callers(self, count: int) -> list[str]:
+        """``count`` more enterprise callers, all in one team; their tokens."""
+        from models.base import new_id
+        from models.team import Membership, Team
+
+        db = Database(self.database_url)
+        config = AppConfig(secret_key=SECRET, public_url=f"http://{HOST}")
+        users = [
+            User(email=f"{new_id('b', 10)}@example.com", subscription_tier="enterprise")
+            for _ in range(count)
+        ]
+        team = Team(name="Bench", owner_id=users[0].id, invite_code=new_id("inv", 12))
+        async with db.session() as session:
+            session.add_all(users)
+            await session.flush()
+            session.add(team)
+            await session.flush()
+            session.add_all(
+                Membership(
+                    team_id=team.id, user_id=u.id, role="owner" if n == 0 else "viewer"
+                )
+                for n, u in enumerate(users)
+            )
+            await session.commit()
+        await db.dispose()
+        self.team_id = team.id
+        return [issue_access_token(config, user)[0] for user in users]
 
     def env(self, **extra: str) -> dict[str, str]:
         """The environment of ``harvest serve`` (and of the floors)."""
