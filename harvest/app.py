@@ -54,6 +54,7 @@ from schema import build_schema
 from schema.context import ContextFactory
 from subscriptions import ws_protocol
 from subscriptions.hub import Hub
+from subscriptions.registry import ConnectionRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class Parts:
             settings.database_url, connect_timeout=settings.db_connect_timeout_seconds
         )
         self.hub = Hub(settings.redis_url)
-        self.ws_registry = ws_protocol.ConnectionRegistry()
+        self.ws_registry = ConnectionRegistry()
         self.services = Services(
             mailer=make_mailer(settings),
             publisher=self.hub,
@@ -128,8 +129,9 @@ class Parts:
 
 async def going_away(app: Starlette, *, grace_seconds: float) -> None:
     """First step of a shutdown, before the server drops its connections: close
-    the spec's WebSocket connections with 1001 (clients resume elsewhere, from
-    the chunk log), then let this process's running generations finish."""
+    the spec's WebSocket connections and the GraphQL subscription connections
+    with 1001 (clients resume elsewhere, from the chunk log), then let this
+    process's running generations finish."""
     parts: Parts = app.state.parts
     await parts.ws_registry.going_away()
     await drain_generations(grace_seconds)
@@ -215,7 +217,10 @@ def create_app(
             operability_shutdown(parts)
 
     graphql = HarvestGraphQL(
-        parts.schema, parts.contexts, ide=not settings.is_production
+        parts.schema,
+        parts.contexts,
+        ide=not settings.is_production,
+        registry=parts.ws_registry,
     )
     rest = build_routes(ROUTES, parts.schema, parts.contexts)
     spec_websocket = ws_protocol.endpoint(
@@ -239,7 +244,7 @@ def create_app(
             Middleware(BodyLimitMiddleware),
             *platform_middleware(parts),
         ],
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
     app.state.parts = parts

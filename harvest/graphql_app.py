@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cross_web import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -16,16 +17,27 @@ from strawberry.types.unset import UNSET, UnsetType
 from resolvers.errors import NotFound, ValidationFailed
 from rest_compat.errors import error_response
 from schema.context import Context, ContextFactory, bearer_token
+from subscriptions.registry import ConnectionRegistry
 
+# Strawberry types UNSET as Any; acknowledging with it sends no payload at all.
+ACK_WITHOUT_PAYLOAD = cast(UnsetType, UNSET)
 GRAPHIQL_PAGE = Path(__file__).resolve().parent / "static" / "graphiql" / "index.html"
 
 
-class HarvestGraphQL(GraphQL):  # type: ignore[type-arg]
+class HarvestGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view, building our context from the caller's credential."""
 
-    def __init__(self, schema: Any, contexts: ContextFactory, *, ide: bool) -> None:
+    def __init__(
+        self,
+        schema: Any,
+        contexts: ContextFactory,
+        *,
+        ide: bool,
+        registry: ConnectionRegistry | None = None,
+    ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if ide else None)
         self.contexts = contexts
+        self.registry = registry
 
     @property
     def graphql_ide_html(self) -> str:
@@ -33,6 +45,10 @@ class HarvestGraphQL(GraphQL):  # type: ignore[type-arg]
         return GRAPHIQL_PAGE.read_text(encoding="utf-8")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and self.registry is not None:
+            # Registered so that shutdown closes it with 1001, as the spec's.
+            await self.registry.serve_asgi(super().__call__, scope, receive, send)
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -59,7 +75,7 @@ class HarvestGraphQL(GraphQL):  # type: ignore[type-arg]
         """
         token = connection_token(context.connection_params)
         if token is None:
-            return UNSET
+            return ACK_WITHOUT_PAYLOAD
         request = context.request
         rc = await self.contexts.build(
             token=token,
@@ -70,10 +86,10 @@ class HarvestGraphQL(GraphQL):  # type: ignore[type-arg]
             reason = rc.auth_error.message if rc.auth_error else "Invalid token"
             raise ConnectionRejectionError({"message": reason})
         context.rc = rc
-        return UNSET
+        return ACK_WITHOUT_PAYLOAD
 
     async def get_context(
-        self, request: Request | WebSocket, response: Any = None
+        self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         token = bearer_token(request.headers)
         if token is None and isinstance(request, WebSocket):

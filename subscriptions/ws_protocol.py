@@ -43,6 +43,7 @@ from resolvers.errors import HarvestError, ServerError, ValidationFailed
 from resolvers.generation_request import GenerationRequest
 from subscriptions.hub import Hub, Message, SlowConsumer
 from subscriptions.outbox import Outbox
+from subscriptions.registry import ConnectionRegistry
 
 if TYPE_CHECKING:
     from schema.context import ContextFactory
@@ -80,28 +81,6 @@ class Close(Exception):
 
 GenerationStarter = Callable[[RequestContext, dict[str, Any]], Awaitable[str]]
 GenerationCanceller = Callable[[RequestContext, str], Awaitable[None]]
-
-
-class ConnectionRegistry:
-    """The open connections of one process, so shutdown can say goodbye."""
-
-    def __init__(self) -> None:
-        self.open: set[SpecConnection] = set()
-        self.closing = False
-
-    async def going_away(self, timeout: float = CLOSE_TIMEOUT_SECONDS) -> None:
-        """Close every connection with 1001 (clients resume elsewhere) and wait,
-        at most ``timeout`` seconds, for their close frames to be sent."""
-        self.closing = True
-        connections = list(self.open)
-        for connection in connections:
-            connection.close(CloseCode.GOING_AWAY, "server shutting down")
-        if connections:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    asyncio.gather(*(c.finished.wait() for c in connections)),
-                    timeout,
-                )
 
 
 def server_time() -> str:
@@ -144,7 +123,7 @@ class SpecConnection:
         )
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.rc: RequestContext | None = None
-        self.closing: tuple[CloseCode, str] | None = None
+        self.closing: tuple[int, str] | None = None
         self.finished = asyncio.Event()
         self._closed = asyncio.Event()
 
@@ -189,7 +168,7 @@ class SpecConnection:
             await self._send_close()
             self.finished.set()
 
-    def close(self, code: CloseCode, reason: str) -> None:
+    def close(self, code: int, reason: str) -> None:
         """Ask for the connection to end with ``code``; the first ask wins.
 
         Frames not yet handed to the socket are dropped; ``serve`` sends the

@@ -47,3 +47,33 @@ async def test_sigterm_closes_with_1001_and_finishes_the_running_generation(
     assert row is not None
     assert row.status == "completed"
     assert row.content
+
+
+async def test_sigterm_closes_graphql_subscription_connections_with_1001(
+    app: Starlette, serve: ServeProcess
+) -> None:
+    user = await make_user(app, tier="pro")
+    opened = []
+    for protocol in ("graphql-transport-ws", "graphql-ws"):
+        ws = await connect(
+            f"{serve.ws_url}/graphql",
+            subprotocols=[protocol],  # type: ignore[list-item]
+        )
+        await send(
+            ws,
+            {
+                "type": "connection_init",
+                "payload": {"Authorization": f"Bearer {user.token}"},
+            },
+        )
+        assert (await receive(ws))["type"] == "connection_ack"
+        kind = "subscribe" if protocol == "graphql-transport-ws" else "start"
+        query = "subscription { notificationReceived { id } }"
+        await send(ws, {"id": "1", "type": kind, "payload": {"query": query}})
+        opened.append(ws)
+    await asyncio.sleep(0.3)
+
+    serve.terminate()
+    codes = [await close_code(ws) for ws in opened]
+
+    assert codes == [1001, 1001]
