@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from harvest.settings import Settings
 from models.notification import Notification
 from resolvers.notifications import push_notification
 from subscriptions.ws_protocol import MAX_MESSAGE_BYTES, OUTBOUND_QUEUE_BYTES
@@ -119,6 +120,25 @@ async def test_connection_past_the_tier_limit_closes_with_4002(
 
     async with connect(url) as again:
         assert (await receive(again))["type"] == "connected"
+
+
+async def test_the_connection_limit_counts_every_process_sharing_redis(
+    app: Starlette, settings: Settings, live_server: LiveServer
+) -> None:
+    if settings.redis_url is None:
+        pytest.skip("needs HARVEST_TEST_REDIS_URL")
+    user = await make_user(app, tier="free")
+    other = LiveServer(settings)
+    other.start()
+    try:
+        async with connect(f"{live_server.ws_url}/v1?token={user.token}") as first:
+            await receive(first)
+            async with connect(f"{other.ws_url}/v1?token={user.token}") as second:
+                code = await close_code(second)
+    finally:
+        other.stop()
+
+    assert code == 4002
 
 
 @pytest.mark.parametrize(("tier", "limit"), [("pro", 5), ("enterprise", 20)])
