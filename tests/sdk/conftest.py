@@ -6,6 +6,7 @@ it is in the tree, without an install step.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sys
 import uuid
@@ -116,3 +117,21 @@ def slow_server(settings: Settings) -> Iterator[support.LiveServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def typescript_build() -> Path:
+    """``npm ci`` (when the lock file changed since the last one) and
+    ``npm run build`` in clients/typescript; returns that folder."""
+    from tests.sdk.helpers import NPM, TYPESCRIPT_SDK, run_in_typescript_sdk
+
+    if NPM is None:
+        pytest.skip("npm is not installed")
+    lock = (TYPESCRIPT_SDK / "package-lock.json").read_bytes()
+    marker = TYPESCRIPT_SDK / "node_modules" / ".harvest-lock-sha256"
+    digest = hashlib.sha256(lock).hexdigest()
+    if not marker.exists() or marker.read_text() != digest:
+        run_in_typescript_sdk(NPM, "ci", "--no-audit", "--no-fund")
+        marker.write_text(digest)
+    run_in_typescript_sdk(NPM, "run", "build")
+    return TYPESCRIPT_SDK

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
+import subprocess
 import time
 import uuid
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from pathlib import Path
 
+import pytest
 from harvest_ai import HarvestClient
 from harvest_ai.models import AuthSession
 
@@ -19,6 +22,33 @@ from resolvers.auth_tokens import hash_secret
 from tests import support
 
 PASSWORD = "SecurePass123!"
+ROOT = Path(__file__).resolve().parents[2]
+TYPESCRIPT_SDK = ROOT / "clients" / "typescript"
+NPM = shutil.which("npm")
+NODE = shutil.which("node")
+
+needs_node = pytest.mark.skipif(
+    NPM is None or NODE is None,
+    reason="node and npm are not installed: the TypeScript SDK cannot be built",
+)
+
+
+def run_in_typescript_sdk(
+    *command: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> str:
+    """Run ``command`` in clients/typescript; its output, or a failed assert."""
+    result = subprocess.run(
+        command,
+        cwd=TYPESCRIPT_SDK,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{output[-8000:]}"
+    return output
 
 
 @dataclass
