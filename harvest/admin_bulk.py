@@ -65,7 +65,7 @@ async def reindex_search(admin: Admin) -> None:
     """Rebuild the full-text index of generations from their stored text."""
     async with admin.parts.db.session() as session:
         total = await _count(session, None)
-        dialect = session.bind.dialect.name
+        dialect = session.get_bind().dialect.name
         with admin.bar(total, "reindexing search") as bar:
             if dialect == "postgresql":
                 # The GIN index is over an expression: one statement rebuilds it.

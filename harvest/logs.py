@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -32,12 +33,16 @@ _SECRET_SHAPES = re.compile(
 )
 
 
-def _add_request_id(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def _add_request_id(
+    _: Any, __: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     event.setdefault("request_id", current_request_id.get())
     return event
 
 
-def _add_extra(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def _add_extra(
+    _: Any, __: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     record = event.get("_record")
     if record is not None:
         for key, value in vars(record).items():
@@ -50,7 +55,9 @@ def _mask(match: re.Match[str]) -> str:
     return (match.group("param") or "") + "[redacted]"
 
 
-def _drop_secrets(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def _drop_secrets(
+    _: Any, __: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     for key, value in list(event.items()):
         if any(word in key.lower() for word in SECRET_WORDS):
             event[key] = "[redacted]"

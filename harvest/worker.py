@@ -101,7 +101,10 @@ class Worker:
                 token=None, client_ip=None, surface="job", request_id=job.id
             )
             rc.extras["job"] = job
-            attributes = {"job_id": job.id, "attempt": job.attempts}
+            attributes: dict[str, str | int] = {
+                "job_id": job.id,
+                "attempt": job.attempts,
+            }
             with rc.services.telemetry.span(f"job {job.kind}", attributes):
                 async with self.db.session() as session:
                     await handler(session, rc, dict(job.payload))

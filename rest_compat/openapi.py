@@ -208,7 +208,11 @@ def _error_responses(route: Route) -> dict[str, Any]:
         statuses |= {401, 403}
     if route.method in {"POST", "PATCH", "DELETE"}:
         statuses |= {409, 402}
-    statuses |= set(HTTP_STATUS.values()) & set(route.extra.get("errors", ()))  # type: ignore[arg-type]
+    if route.method in {"POST", "PATCH", "PUT"}:
+        statuses.add(413)
+    declared = route.extra.get("errors", ())
+    if isinstance(declared, (list, tuple, set, frozenset)):
+        statuses |= set(HTTP_STATUS.values()) & set(declared)
     return {
         str(status): {
             "description": "Error",
@@ -257,8 +261,9 @@ def operation_for(route: Route, schema: strawberry.Schema) -> dict[str, Any]:
             }
         else:
             body_schema = input_schema(variables[route.body])
+        # An absent body reads as {}: it is required only when a field is.
         operation["requestBody"] = {
-            "required": True,
+            "required": bool(body_schema.get("required")),
             "content": {"application/json": {"schema": body_schema}},
         }
     elif route.extra.get("request_schema"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from strawberry.types import Info
 
@@ -14,11 +14,9 @@ from resolvers.context import AppConfig, RequestContext, current_request_id
 from resolvers.errors import HarvestError, Unauthorized
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
     from resolvers.ports import Services
 
-P = ParamSpec("P")
+
 T = TypeVar("T")
 
 
@@ -39,17 +37,19 @@ def request_context(info: Info[Context, Any]) -> RequestContext:
 
 async def call(
     info: Info[Context, Any],
-    operation: Callable[Concatenate[AsyncSession, P], Awaitable[T]],
-    *args: P.args,
-    **kwargs: P.kwargs,
+    operation: Callable[..., Awaitable[T]],
+    *args: Any,
+    **kwargs: Any,
 ) -> T:
     """Run one resolvers/ operation in its own session, with the request context.
 
     The operation must take ``(session, *, ctx, ...)``; ``ctx`` is filled in.
+    (A ParamSpec cannot say "these parameters but ``ctx``", so the arguments
+    are checked by the operation's own signature when it runs.)
     """
     rc = info.context.rc
     async with rc.db.session() as session:
-        return await operation(session, *args, ctx=rc, **kwargs)  # type: ignore[arg-type]
+        return await operation(session, *args, ctx=rc, **kwargs)
 
 
 def bearer_token(headers: Mapping[str, str]) -> str | None:

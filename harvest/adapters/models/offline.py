@@ -222,7 +222,7 @@ class Composer:
             f"{title_case(self.topic)}: made for people who care about "
             f"{self.next_term()}."
         )
-        bullets = []
+        bullets: list[str] = []
         while word_count(opening + " ".join(bullets)) < self.target - 12:
             bullets.append(f"- {self.sentence()}")
         closing = "Order today and see the difference for yourself."
