@@ -6,6 +6,7 @@ it is in the tree, without an install step.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import shutil
 import sys
@@ -119,19 +120,43 @@ def slow_server(settings: Settings) -> Iterator[support.LiveServer]:
     server.stop()
 
 
+def _sources_digest(folder: Path) -> str:
+    """One hash of what a TypeScript build is made from."""
+    digest = hashlib.sha256()
+    names = ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.test.json"]
+    paths = [folder / name for name in names]
+    for part in ("src", "test", "examples"):
+        paths += sorted((folder / part).rglob("*.ts"))
+    for path in paths:
+        digest.update(str(path.relative_to(folder)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 @pytest.fixture(scope="session")
 def typescript_build() -> Path:
-    """``npm ci`` (when the lock file changed since the last one) and
-    ``npm run build`` in clients/typescript; returns that folder."""
+    """clients/typescript installed (``npm ci``) and built (``npm run build``).
+
+    Test processes (pytest-xdist) take turns under a file lock, and a build
+    whose sources have not changed is reused, so one process never rebuilds
+    while another runs the tests.
+    """
     from tests.sdk.helpers import NPM, TYPESCRIPT_SDK, run_in_typescript_sdk
 
     if NPM is None:
         pytest.skip("npm is not installed")
-    lock = (TYPESCRIPT_SDK / "package-lock.json").read_bytes()
-    marker = TYPESCRIPT_SDK / "node_modules" / ".harvest-lock-sha256"
-    digest = hashlib.sha256(lock).hexdigest()
-    if not marker.exists() or marker.read_text() != digest:
-        run_in_typescript_sdk(NPM, "ci", "--no-audit", "--no-fund")
-        marker.write_text(digest)
-    run_in_typescript_sdk(NPM, "run", "build")
+    lock_digest = hashlib.sha256(
+        (TYPESCRIPT_SDK / "package-lock.json").read_bytes()
+    ).hexdigest()
+    installed = TYPESCRIPT_SDK / "node_modules" / ".harvest-lock-sha256"
+    built = TYPESCRIPT_SDK / "dist-test" / ".harvest-sources-sha256"
+    with open(TYPESCRIPT_SDK / ".harvest-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not installed.exists() or installed.read_text() != lock_digest:
+            run_in_typescript_sdk(NPM, "ci", "--no-audit", "--no-fund")
+            installed.write_text(lock_digest)
+        sources = _sources_digest(TYPESCRIPT_SDK)
+        if not built.exists() or built.read_text() != sources:
+            run_in_typescript_sdk(NPM, "run", "build")
+            built.write_text(sources)
     return TYPESCRIPT_SDK
