@@ -82,9 +82,16 @@ def delay_after(rule: ThrottleRule, failures: int) -> float:
 async def check_login_allowed(
     counter: AttemptCounter, *, email: str, client_ip: str | None
 ) -> None:
-    """Refuse an attempt that comes too soon after repeated failures."""
+    """Refuse an attempt that comes too soon after repeated failures, then
+    count it against the account before the password is checked.
+
+    Counting up front is what makes concurrent attempts (a batch, aliases,
+    parallel requests) each see the ones before them; a success clears the
+    account's count again (``clear_login_failures``).
+    """
     now = time.time()
-    for rule, key in throttle_keys(email, client_ip):
+    keys = throttle_keys(email, client_ip)
+    for rule, key in keys:
         failures, last = await counter.failures(key)
         wait = last + delay_after(rule, failures) - now
         if wait > 0:
@@ -101,13 +108,17 @@ async def check_login_allowed(
                 },
                 headers={"Retry-After": str(retry_after)},
             )
+    await counter.record_failure(keys[0][1])
 
 
 async def record_login_failure(
     counter: AttemptCounter, *, email: str, client_ip: str | None
 ) -> None:
-    for _, key in throttle_keys(email, client_ip):
-        await counter.record_failure(key)
+    """Count a failed attempt against the client address (the account's count
+    was taken when the attempt began)."""
+    for rule, key in throttle_keys(email, client_ip):
+        if rule is not ACCOUNT_RULE:
+            await counter.record_failure(key)
 
 
 async def clear_login_failures(counter: AttemptCounter, *, email: str) -> None:
