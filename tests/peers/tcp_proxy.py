@@ -7,14 +7,24 @@ import asyncio
 import contextlib
 import socket
 import threading
+from collections.abc import Callable
 
 
 class TcpProxy:
     """Forwards 127.0.0.1:<port> to a target; ``cut()`` drops every connection
     and refuses new ones until ``restore()``."""
 
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(
+        self,
+        target_host: str,
+        target_port: int,
+        *,
+        tap: Callable[[int, bytes], None] | None = None,
+    ) -> None:
+        """``tap``, when given, sees every chunk a client sends (with the
+        number of its connection) before it is forwarded."""
         self.target = (target_host, target_port)
+        self.tap = tap
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])
@@ -73,13 +83,19 @@ class TcpProxy:
             return
         self._writers.update({writer, up_writer})
         self.connections += 1
+        number = self.connections
         budget = self._drops.pop(0) if self._drops else None
 
         async def pipe(
-            src: asyncio.StreamReader, dst: asyncio.StreamWriter, budget: int | None
+            src: asyncio.StreamReader,
+            dst: asyncio.StreamWriter,
+            budget: int | None,
+            tap: Callable[[int, bytes], None] | None = None,
         ) -> None:
             with contextlib.suppress(Exception):
                 while data := await src.read(65536):
+                    if tap is not None:
+                        tap(number, data)
                     if budget is not None and len(data) > budget:
                         dst.write(data[:budget])
                         await dst.drain()
@@ -92,7 +108,7 @@ class TcpProxy:
                 dst.transport.abort()
 
         await asyncio.gather(
-            pipe(reader, up_writer, None), pipe(up_reader, writer, budget)
+            pipe(reader, up_writer, None, self.tap), pipe(up_reader, writer, budget)
         )
         self._writers.discard(writer)
         self._writers.discard(up_writer)
