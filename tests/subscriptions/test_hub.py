@@ -91,6 +91,45 @@ async def test_follow_generation_replays_missed_chunks_then_live_ones(
     assert seen == [2, 3, 4, 5, 6, 7, 8, -1]
 
 
+async def test_followers_joining_while_chunks_are_published_see_each_once(
+    hub: Hub,
+) -> None:
+    generation_id = "gen_hubrace" + os.urandom(4).hex()
+    channel = channels.generation(generation_id)
+    total = 120
+    published = 0
+
+    async def follow(after: int) -> list[int]:
+        seen = []
+        async for message in hub.follow_generation(generation_id, after=after):
+            seen.append(message.get("chunk_index", -1))
+        return seen
+
+    async def publish_all() -> None:
+        nonlocal published
+        for index in range(total):
+            await hub.publish(channel, chunk(generation_id, index))
+            published = index + 1
+            await asyncio.sleep(0)
+        await hub.publish(channel, complete(generation_id))
+
+    publisher = asyncio.create_task(publish_all())
+    followers = []
+    joined_at = -4
+    while not publisher.done():
+        if published - joined_at >= 4:
+            # Joins mid-stream, resuming from a chunk it may or may not have.
+            joined_at = published
+            after = max(-1, published - 3 - len(followers) % 5)
+            followers.append((after, asyncio.create_task(follow(after))))
+        await asyncio.sleep(0)
+    results = [(after, await asyncio.wait_for(task, 10)) for after, task in followers]
+
+    assert len(results) > 10
+    for after, seen in results:
+        assert seen == [*range(after + 1, total), -1], after
+
+
 async def test_follow_generation_after_the_end_reads_only_the_log(hub: Hub) -> None:
     generation_id = "gen_hubdone" + os.urandom(4).hex()
     channel = channels.generation(generation_id)
