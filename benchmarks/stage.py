@@ -67,6 +67,8 @@ class Stage:
     generation_id: str = ""
     peer_url: str = ""
     team_id: str = ""
+    team_generation_id: str = ""  # running, visible to every team member
+    team_owner_id: str = ""
     processes: list[Process] = field(default_factory=list)
 
     @classmethod
@@ -135,7 +137,8 @@ class Stage:
         self.generation_id = rows[0].id
 
     async def more_callers(self, count: int) -> list[str]:
-        """``count`` more enterprise callers, all in one team; their tokens."""
+        """``count`` more enterprise callers, all in one team, and a running
+        generation of that team; their tokens."""
         from models.base import new_id
         from models.team import Membership, Team
 
@@ -158,9 +161,38 @@ class Stage:
                 for n, u in enumerate(users)
             )
             await session.commit()
+            running = Generation(
+                user_id=users[0].id,
+                team_id=team.id,
+                format="blog",
+                status="running",
+                model=PEER_MODEL,
+                input="renewable energy",
+            )
+            session.add(running)
+            await session.commit()
         await db.dispose()
         self.team_id = team.id
+        self.team_owner_id = users[0].id
+        self.team_generation_id = running.id
         return [issue_access_token(config, user)[0] for user in users]
+
+    async def new_team_generation(self) -> str:
+        """A fresh running generation of the benchmark team (an empty chunk log)."""
+        db = Database(self.database_url)
+        row = Generation(
+            user_id=self.team_owner_id,
+            team_id=self.team_id,
+            format="blog",
+            status="running",
+            model=PEER_MODEL,
+            input="renewable energy",
+        )
+        async with db.session() as session:
+            session.add(row)
+            await session.commit()
+        await db.dispose()
+        return row.id
 
     def env(self, **extra: str) -> dict[str, str]:
         """The environment of ``harvest serve`` (and of the floors)."""
@@ -210,6 +242,17 @@ class Stage:
             env=self.env(**extra),
             health=f"http://{HOST}:{port}/healthz",
             log=self.log("harvest"),
+        )
+        return self.start(process), f"http://{HOST}:{port}"
+
+    def publisher(self, **extra: str) -> tuple[Process, str]:
+        """``harvest serve``'s app plus a publish route (benchmark 8)."""
+        port = free_port()
+        process = Process(
+            ["-m", "benchmarks.publisher", "--port", str(port)],
+            env=self.env(**extra),
+            health=f"http://{HOST}:{port}/healthz",
+            log=self.log("publisher"),
         )
         return self.start(process), f"http://{HOST}:{port}"
 

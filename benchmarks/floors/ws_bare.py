@@ -6,6 +6,7 @@ seconds (the payload carries its send time, like the hub's events)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import orjson
@@ -34,9 +35,9 @@ async def hold(websocket: WebSocket) -> None:
 
 
 async def send_all(payload: str) -> None:
-    await asyncio.gather(
-        *(ws.send_text(payload) for ws in list(held)), return_exceptions=True
-    )
+    for ws in list(held):
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await ws.send_text(payload)
 
 
 async def broadcast(request: Request) -> Response:
