@@ -16,12 +16,11 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from models.base import utcnow
-from models.billing import Invoice, ProcessedProviderEvent, Subscription
+from models.billing import Invoice, Subscription
 from models.user import User
 from resolvers.context import RequestContext
 from resolvers.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
@@ -30,7 +29,6 @@ from resolvers.jobs import enqueue_job, job_handler
 from resolvers.pagination import PageInfo, PageRequest, paginate
 from resolvers.ports import (
     BillingProvider,
-    ProviderEvent,
     ProviderInvoice,
     ProviderSubscription,
 )
@@ -105,9 +103,10 @@ def view_of(user: User, row: Subscription | None) -> SubscriptionView:
     )
 
 
-async def _load(
+async def load_account(
     session: AsyncSession, user_id: str
 ) -> tuple[User, Subscription | None]:
+    """The user and their subscription row (None if they never subscribed)."""
     user = await session.get(User, user_id)
     if user is None:
         raise NotFound("User not found")
@@ -119,7 +118,8 @@ async def _load(
     return user, row
 
 
-def _set_tier(user: User, tier: str) -> None:
+def set_tier(user: User, tier: str) -> None:
+    """Put the user on ``tier``; the caller commits, then calls ``forget_tier``."""
     user.subscription_tier = tier
     user.updated_at = utcnow()
 
@@ -133,7 +133,7 @@ def _end_if_due(user: User, row: Subscription | None) -> bool:
         return False
     row.status = "canceled"
     row.updated_at = utcnow()
-    _set_tier(user, "free")
+    set_tier(user, "free")
     return True
 
 
@@ -147,14 +147,16 @@ async def get_subscription(
 ) -> SubscriptionView:
     """The caller's subscription and the limits of their tier."""
     principal = ctx.require_principal()
-    user, row = await _load(session, principal.user_id)
+    user, row = await load_account(session, principal.user_id)
     if _end_if_due(user, row):
         await session.commit()
         forget_tier(user.id)
     return view_of(user, row)
 
 
-def _apply(row: Subscription, result: ProviderSubscription) -> None:
+def apply_provider_subscription(
+    row: Subscription, result: ProviderSubscription
+) -> None:
     """Copy what the provider reports onto the stored subscription."""
     row.tier = result.tier
     row.status = result.status
@@ -169,7 +171,7 @@ def _apply(row: Subscription, result: ProviderSubscription) -> None:
     row.updated_at = utcnow()
 
 
-def _record_invoice(
+def record_invoice(
     session: AsyncSession,
     *,
     user_id: str,
@@ -219,7 +221,7 @@ async def subscribe(
             field="tier",
             reason="not_a_paid_tier",
         )
-    user, row = await _load(session, principal.user_id)
+    user, row = await load_account(session, principal.user_id)
     _end_if_due(user, row)
     live = row is not None and row.status not in ENDED_STATUSES
     if live and row is not None and row.tier == chosen.name:
@@ -255,11 +257,11 @@ async def subscribe(
         )
     row.provider = provider.name
     row.coupon_code = coupon_code
-    _apply(row, result)
+    apply_provider_subscription(row, result)
     session.add(row)
     if provider.name == "stripe" and result.customer_id:
         user.stripe_customer_id = result.customer_id
-    _set_tier(user, chosen.name)
+    set_tier(user, chosen.name)
     session.add(user)
     await session.flush()
 
@@ -268,7 +270,7 @@ async def subscribe(
         session,
         user_id=user.id,
         type="subscription.updated",
-        data=_event_data(user, row, previous_tier=previous),
+        data=subscription_event_data(user, row, previous_tier=previous),
     )
     await session.commit()
     forget_tier(user.id)
@@ -288,11 +290,11 @@ async def _store_invoice(
 ) -> Invoice | None:
     if result.invoice is None:
         return None
-    found = await _find_invoice(session, result.invoice.provider_id)
+    found = await find_invoice(session, result.invoice.provider_id)
     if found is not None:
         # The provider reports its latest invoice even when this change raised
         # none (a downgrade's credit waits for the next one): nothing new.
-        _record_invoice(
+        record_invoice(
             session,
             user_id=user_id,
             subscription_id=row.id,
@@ -300,7 +302,7 @@ async def _store_invoice(
             invoice=result.invoice,
         )
         return None
-    invoice = _record_invoice(
+    invoice = record_invoice(
         session,
         user_id=user_id,
         subscription_id=row.id,
@@ -312,14 +314,15 @@ async def _store_invoice(
             session,
             user_id=user_id,
             type="payment.succeeded",
-            data=_payment_data(invoice),
+            data=payment_event_data(invoice),
         )
     return invoice
 
 
-async def _find_invoice(
+async def find_invoice(
     session: AsyncSession, provider_id: str | None
 ) -> Invoice | None:
+    """The stored invoice with the provider's id, if any."""
     if not provider_id:
         return None
     return (
@@ -329,9 +332,10 @@ async def _find_invoice(
     ).scalar_one_or_none()
 
 
-def _event_data(
+def subscription_event_data(
     user: User, row: Subscription, *, previous_tier: str | None = None
 ) -> dict[str, Any]:
+    """The data of a ``subscription.updated`` event."""
     data: dict[str, Any] = {
         "user_id": user.id,
         "subscription_id": row.id,
@@ -344,7 +348,8 @@ def _event_data(
     return data
 
 
-def _payment_data(invoice: Invoice) -> dict[str, Any]:
+def payment_event_data(invoice: Invoice) -> dict[str, Any]:
+    """The data of a ``payment.succeeded`` or ``payment.failed`` event."""
     return {
         "user_id": invoice.user_id,
         "invoice_id": invoice.id,
@@ -365,7 +370,7 @@ async def cancel_subscription(
     """Cancel the caller's subscription at the end of its period, or at once
     (then the user is back on free with this very transaction)."""
     principal = ctx.require_writer()
-    user, row = await _load(session, principal.user_id)
+    user, row = await load_account(session, principal.user_id)
     _end_if_due(user, row)
     if row is None or row.status in ENDED_STATUSES:
         raise NotFound("You have no subscription to cancel: you are on free")
@@ -384,10 +389,10 @@ async def cancel_subscription(
     )
 
     previous = user.subscription_tier
-    _apply(row, result)
+    apply_provider_subscription(row, result)
     session.add(row)
     if cancel_immediately:
-        _set_tier(user, "free")
+        set_tier(user, "free")
         session.add(user)
     elif row.cancel_at is not None and row.provider == "local":
         # Stripe ends its own subscriptions and says so by webhook; the local
@@ -403,7 +408,7 @@ async def cancel_subscription(
         user_id=user.id,
         type="subscription.updated",
         data={
-            **_event_data(user, row, previous_tier=previous),
+            **subscription_event_data(user, row, previous_tier=previous),
             "reason": reason,
             "feedback": feedback,
         },
@@ -445,7 +450,7 @@ async def get_usage_report(
 ) -> UsageReport:
     """This month's tokens, generations (by format, by day) and API calls."""
     principal = ctx.require_principal()
-    user, _ = await _load(session, principal.user_id)
+    user, _ = await load_account(session, principal.user_id)
     start, end = month_period()
     usage = await usage_between(session, scope_id=user.id, start=start, end=end)
     return UsageReport(
@@ -475,145 +480,7 @@ async def end_canceled_subscription(
             session,
             user_id=user.id,
             type="subscription.updated",
-            data=_event_data(user, row, previous_tier=row.tier),
+            data=subscription_event_data(user, row, previous_tier=row.tier),
         )
         await session.commit()
         forget_tier(user.id)
-
-
-async def receive_provider_event(
-    session: AsyncSession,
-    *,
-    ctx: RequestContext,
-    payload: bytes,
-    signature: str | None,
-) -> dict[str, Any]:
-    """Apply one signed inbound event from the billing provider, once.
-
-    The event's id is stored in the same transaction as its effects, so a
-    replay (or the provider's retry of a delivery we already applied) changes
-    nothing and is still acknowledged.
-    """
-    event = billing_provider(ctx).verify_event(payload, signature)
-    if await session.get(ProcessedProviderEvent, event.id) is not None:
-        return {"received": True, "duplicate": True}
-    try:
-        async with session.begin_nested():
-            session.add(ProcessedProviderEvent(id=event.id, type=event.type[:128]))
-    except IntegrityError:
-        return {"received": True, "duplicate": True}
-
-    user = await _user_for_event(session, event)
-    if user is not None:
-        await _apply_event(session, user=user, event=event)
-    await session.commit()
-    if user is not None:
-        forget_tier(user.id)
-    logger.info(
-        "billing event applied",
-        extra={"event_id": event.id, "event_type": event.type, "kind": event.kind},
-    )
-    return {"received": True}
-
-
-async def _user_for_event(session: AsyncSession, event: ProviderEvent) -> User | None:
-    if event.customer_id:
-        found = (
-            await session.execute(
-                select(User).where(col(User.stripe_customer_id) == event.customer_id)
-            )
-        ).scalar_one_or_none()
-        if found is not None:
-            return found
-    if event.subscription_id:
-        row = (
-            await session.execute(
-                select(Subscription).where(
-                    col(Subscription.provider_subscription_id) == event.subscription_id
-                )
-            )
-        ).scalar_one_or_none()
-        if row is not None:
-            return await session.get(User, row.user_id)
-    return None
-
-
-async def _apply_event(
-    session: AsyncSession, *, user: User, event: ProviderEvent
-) -> None:
-    _, row = await _load(session, user.id)
-    if event.kind == "subscription" and event.subscription is not None:
-        await _apply_subscription_event(session, user, row, event.subscription)
-    elif event.kind in ("payment_succeeded", "payment_failed") and event.invoice:
-        found = await _find_invoice(session, event.invoice.provider_id)
-        # Stripe reports one payment twice (invoice.paid and
-        # invoice.payment_succeeded), and also the first invoice that
-        # subscribe already stored as paid: a payment succeeds once. Each
-        # failed attempt is a failure of its own.
-        known_paid = found is not None and found.status == "paid"
-        invoice = _record_invoice(
-            session,
-            user_id=user.id,
-            subscription_id=row.id if row is not None else None,
-            found=found,
-            invoice=event.invoice,
-        )
-        await session.flush()
-        if event.kind == "payment_succeeded" and known_paid:
-            return
-        await emit_event(
-            session,
-            user_id=user.id,
-            type=(
-                "payment.succeeded"
-                if event.kind == "payment_succeeded"
-                else "payment.failed"
-            ),
-            data=_payment_data(invoice),
-        )
-
-
-async def _apply_subscription_event(
-    session: AsyncSession,
-    user: User,
-    row: Subscription | None,
-    result: ProviderSubscription,
-) -> None:
-    previous = user.subscription_tier
-    before = _state_of(user, row)
-    if row is None:
-        row = Subscription(
-            user_id=user.id,
-            provider="stripe",
-            current_period_start=result.current_period_start,
-            current_period_end=result.current_period_end,
-        )
-    _apply(row, result)
-    session.add(row)
-    if result.status in ENDED_STATUSES:
-        _set_tier(user, "free")
-    elif result.tier in ("pro", "enterprise"):
-        _set_tier(user, result.tier)
-    session.add(user)
-    await session.flush()
-    if _state_of(user, row) == before:
-        return  # Stripe confirming what this server already did
-    await emit_event(
-        session,
-        user_id=user.id,
-        type="subscription.updated",
-        data=_event_data(user, row, previous_tier=previous),
-    )
-
-
-def _state_of(user: User, row: Subscription | None) -> tuple[object, ...] | None:
-    """What a subscription.updated event reports, to tell a change from an echo."""
-    if row is None:
-        return None
-    return (
-        user.subscription_tier,
-        row.status,
-        row.cancel_at_period_end,
-        row.cancel_at and as_aware(row.cancel_at),
-        as_aware(row.current_period_end),
-    )

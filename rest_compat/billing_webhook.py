@@ -6,7 +6,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from resolvers.billing import receive_provider_event
+from resolvers.billing_events import receive_provider_event
 from schema.context import ContextFactory
 
 MAX_WEBHOOK_BYTES = 512 * 1024
