@@ -275,3 +275,30 @@ async def test_exports_leave_out_metadata_and_watermark_unless_asked(
     assert "Panels are cheaper than ever." in text
     assert row.id not in text
     assert "Generated with Harvest" not in text
+
+
+async def test_export_mutation_returns_a_link_that_downloads(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await make_user(app)
+    row = await make_generation(app, user, content=CONTENT)
+    document = """
+    mutation ($id: ID!) {
+      generationExport(id: $id, format: html, options: {watermark: true}) {
+        exportUrl expiresAt
+      }
+    }
+    """
+
+    response = await client.post(
+        "/graphql",
+        json={"query": document, "variables": {"id": row.id}},
+        headers=user.headers,
+    )
+    link = response.json()["data"]["generationExport"]
+    file = await download(client, link["exportUrl"])
+
+    assert link["exportUrl"].startswith(f"http://testserver/v1/exports/{row.id}.html?")
+    assert file.status_code == 200
+    assert "<h1>Solar Power Today</h1>" in file.text
+    assert "Generated with Harvest" in file.text

@@ -266,3 +266,28 @@ async def test_search_matches_word_forms_through_the_full_text_index(
 
     assert [g["id"] for g in stemmed.json()["generations"]] == [row.id]
     assert [g["id"] for g in combined.json()["generations"]] == [row.id]
+
+
+async def test_history_filters_by_status_and_refuses_an_empty_date_range(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await make_user(app)
+    done = await make_generation(app, user)
+    failed = await make_generation(app, user, status="failed", content="# Broken")
+
+    only_failed = await client.get(
+        "/v1/generate/history", params={"status": "failed"}, headers=user.headers
+    )
+    only_done = await client.get(
+        "/v1/generate/history", params={"status": "completed"}, headers=user.headers
+    )
+    backwards = await client.get(
+        "/v1/generate/history",
+        params={"from_date": "2026-05-02", "to_date": "2026-05-01T00:00:00Z"},
+        headers=user.headers,
+    )
+
+    assert [g["id"] for g in only_failed.json()["generations"]] == [failed.id]
+    assert [g["id"] for g in only_done.json()["generations"]] == [done.id]
+    assert backwards.status_code == 400
+    assert backwards.json()["error"]["details"]["field"] == "to_date"

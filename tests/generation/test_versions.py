@@ -149,3 +149,27 @@ async def test_regenerate_refuses_options_that_are_not_an_object(
     async with app.state.parts.db.session() as session:
         stored = await session.get(Generation, row.id)
     assert stored is not None and stored.status == "completed"
+
+
+async def test_delete_mutation_removes_the_generation(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await make_user(app)
+    row = await make_generation(app, user)
+
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": "mutation ($id: ID!) { generationDelete(id: $id) "
+            "{ success message } }",
+            "variables": {"id": row.id},
+        },
+        headers=user.headers,
+    )
+
+    assert response.json()["data"]["generationDelete"] == {
+        "success": True,
+        "message": "Generation deleted successfully",
+    }
+    async with app.state.parts.db.session() as session:
+        assert await session.get(Generation, row.id) is None
