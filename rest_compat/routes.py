@@ -64,6 +64,7 @@ ROUTES: list[Route] = [
         document=auth.LOGIN,
         body="input",
         public=True,
+        extra={"errors": (401,)},
     ),
     Route(
         "POST",
@@ -73,6 +74,7 @@ ROUTES: list[Route] = [
         document=auth.REFRESH,
         body="input",
         public=True,
+        extra={"errors": (401,)},
     ),
     Route(
         "POST",
@@ -82,6 +84,7 @@ ROUTES: list[Route] = [
         document=auth.LOGOUT,
         body="input",
         public=True,
+        extra={"errors": (401,)},
     ),
     Route(
         "POST",
@@ -100,6 +103,7 @@ ROUTES: list[Route] = [
         document=auth.RESET_PASSWORD,
         body="input",
         public=True,
+        extra={"errors": (401,)},
     ),
     Route(
         "GET",
@@ -211,6 +215,7 @@ ROUTES: list[Route] = [
         handler=generation_download.export_download,
         public=True,
         response_media_type="application/octet-stream",
+        extra={"errors": (403,)},
     ),
     Route(
         "POST",

@@ -267,11 +267,29 @@ def build_routes(
 ) -> list[BaseRoute]:
     """Starlette routes for every row of ``table``, mounted under /v1 by the app."""
     shim = Shim(schema, contexts)
-    routes: list[BaseRoute] = []
+    by_path: dict[str, dict[str, Any]] = {}
     for row in table:
         if row.handler is not None:
             endpoint = row.handler
         else:
             endpoint = shim.endpoint(compile_route(row, schema))
-        routes.append(StarletteRoute(row.path, endpoint, methods=[row.method]))
-    return routes
+        by_path.setdefault(row.path, {})[row.method] = endpoint
+    # One route per path, so a 405 names every method the path has in Allow.
+    return [
+        StarletteRoute(path, by_method(endpoints), methods=list(endpoints))
+        for path, endpoints in by_path.items()
+    ]
+
+
+def by_method(endpoints: dict[str, Any]) -> Any:
+    """One endpoint serving a path's rows by method (HEAD is served as GET)."""
+    if len(endpoints) == 1:
+        return next(iter(endpoints.values()))
+
+    async def dispatch(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        response: Response = await endpoints[method](request)
+        return response
+
+    dispatch.__name__ = "_".join(e.__name__ for e in endpoints.values())
+    return dispatch

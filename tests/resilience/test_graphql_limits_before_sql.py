@@ -1,8 +1,8 @@
 """GraphQL limits hold before any SQL runs: a statement counter on the app's
-engine sees nothing for an over-limit operation, while the same operation
-within the limits does query. Aliased and batched logins count one attempt
-each against the login throttle, even when they run at once. (The limits themselves are pinned in
-``tests/platform/test_graphql_limits.py``.)"""
+engine sees nothing past authentication for an over-limit operation, while the
+same operation within the limits does query. Aliased and batched logins count
+one attempt each against the login throttle, even when they run at once. (The
+limits themselves are pinned in ``tests/platform/test_graphql_limits.py``.)"""
 
 from __future__ import annotations
 
