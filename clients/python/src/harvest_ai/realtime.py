@@ -8,6 +8,7 @@ the generation they belong to.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections import deque
@@ -20,7 +21,12 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection as SyncSocket
 from websockets.sync.client import connect as sync_connect
 
-from harvest_ai.errors import APIError, RealtimeClosed, error_from_envelope
+from harvest_ai.errors import (
+    APIConnectionError,
+    APIError,
+    RealtimeClosed,
+    error_from_envelope,
+)
 from harvest_ai.models import GenerateOptions, StreamChunk
 
 Frame = dict[str, Any]
@@ -185,25 +191,29 @@ class RealtimeConnection:
             raise _closed(exc) from exc
 
     def receive(self, timeout: float | None = None) -> Frame:
-        """The next frame: a kept one first, else one from the socket."""
+        """The next frame: a kept one first, else one from the socket
+        (waiting at most ``timeout`` seconds; None waits as long as it takes)."""
         if self._inbox.frames:
             return self._inbox.frames.popleft()
         return self._recv(timeout)
 
     def _recv(self, timeout: float | None) -> Frame:
         try:
-            return _decode(self._socket.recv(timeout=timeout or self._timeout))
+            return _decode(self._socket.recv(timeout=timeout))
         except ConnectionClosed as exc:
             raise _closed(exc) from exc
+        except TimeoutError as exc:
+            raise APIConnectionError(f"No WebSocket frame within {timeout} s") from exc
 
     def wait(self, match: Match) -> Frame:
         """The first frame ``match`` accepts; others are kept for later.
 
-        An ``error`` frame it accepts is raised as its typed error.
+        An ``error`` frame it accepts is raised as its typed error; no frame
+        within the client's timeout raises ``APIConnectionError``.
         """
         frame = self._inbox.pop(match)
         while frame is None:
-            received = self._recv(None)
+            received = self._recv(self._timeout)
             if match(received):
                 frame = received
             else:
@@ -341,17 +351,20 @@ class AsyncRealtimeConnection:
             return self._inbox.frames.popleft()
         return await self._recv()
 
-    async def _recv(self) -> Frame:
+    async def _recv(self, timeout: float | None = None) -> Frame:
         try:
-            return _decode(await self._socket.recv())
+            async with asyncio.timeout(timeout):
+                return _decode(await self._socket.recv())
         except ConnectionClosed as exc:
             raise _closed(exc) from exc
+        except TimeoutError as exc:
+            raise APIConnectionError(f"No WebSocket frame within {timeout} s") from exc
 
     async def wait(self, match: Match) -> Frame:
         """The first frame ``match`` accepts; others are kept for later."""
         frame = self._inbox.pop(match)
         while frame is None:
-            received = await self._recv()
+            received = await self._recv(self._timeout)
             if match(received):
                 frame = received
             else:
