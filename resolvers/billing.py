@@ -225,6 +225,8 @@ async def subscribe(
     _end_if_due(user, row)
     live = row is not None and row.status not in ENDED_STATUSES
     if live and row is not None and row.tier == chosen.name:
+        if row.status == "canceling":
+            return await _resume(session, ctx=ctx, user=user, row=row)
         raise Conflict(
             f"You are already subscribed to '{chosen.name}'",
             details={"tier": chosen.name, "status": row.status},
@@ -279,6 +281,28 @@ async def subscribe(
         extra={"user_id": user.id, "tier": chosen.name, "provider": provider.name},
     )
     return SubscribeResult(view_of(user, row), invoice)
+
+
+async def _resume(
+    session: AsyncSession, *, ctx: RequestContext, user: User, row: Subscription
+) -> SubscribeResult:
+    """Subscribing again to the tier one is canceling keeps it, uncharged."""
+    result = await billing_provider(ctx).resume(
+        subscription_id=row.provider_subscription_id,
+        tier=row.tier,
+        period_start=row.current_period_start,
+        period_end=row.current_period_end,
+    )
+    apply_provider_subscription(row, result)
+    session.add(row)
+    await emit_event(
+        session,
+        user_id=user.id,
+        type="subscription.updated",
+        data=subscription_event_data(user, row),
+    )
+    await session.commit()
+    return SubscribeResult(view_of(user, row), None)
 
 
 async def _store_invoice(

@@ -183,6 +183,17 @@ class BillingProvider(Protocol):
         """Cancel at the end of the period, or at once."""
         ...
 
+    async def resume(
+        self,
+        *,
+        subscription_id: str | None,
+        tier: str,
+        period_start: datetime,
+        period_end: datetime,
+    ) -> ProviderSubscription:
+        """Take back a cancel set for the period's end; nothing is charged."""
+        ...
+
     def verify_event(self, payload: bytes, signature: str | None) -> ProviderEvent:
         """Check an inbound webhook's signature and age, and parse it."""
         ...

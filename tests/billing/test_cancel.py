@@ -12,7 +12,12 @@ from models.base import utcnow
 from models.billing import Subscription
 from models.job import Job
 from resolvers.billing import PERIOD_END_JOB, as_aware, end_canceled_subscription
-from tests.billing.factories import event_types, stored_subscription, stored_tier
+from tests.billing.factories import (
+    event_types,
+    stored_invoices,
+    stored_subscription,
+    stored_tier,
+)
 from tests.factories import UserHandle, make_user
 
 PRO = {"tier": "pro", "payment_method_id": "pm_card_visa"}
@@ -161,3 +166,28 @@ async def test_graphql_subscription_cancel_matches_rest(
     assert subscription["status"] == "canceling"
     assert subscription["cancelAt"].endswith("T23:59:59Z")
     assert subscription["tier"] == "pro"
+
+
+async def test_subscribing_again_to_the_canceling_tier_keeps_it_uncharged(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await subscribed(app, client)
+    await client.post("/v1/billing/cancel", headers=user.headers, json={})
+
+    response = await client.post(
+        "/v1/billing/subscribe", headers=user.headers, json={"tier": "pro"}
+    )
+
+    assert response.status_code == 200
+    assert response.json()["invoice"] is None
+    subscription = response.json()["subscription"]
+    assert subscription["status"] == "active"
+    assert subscription["cancel_at_period_end"] is False
+    assert len(await stored_invoices(app, user.id)) == 1
+    row = await stored_subscription(app, user.id)
+    assert row is not None and row.cancel_at is None
+    async with app.state.parts.db.session() as session:
+        await end_canceled_subscription(
+            session, app.state.parts.contexts, {"subscription_id": row.id}
+        )
+    assert await stored_tier(app, user.id) == "pro"

@@ -212,3 +212,21 @@ async def test_a_declined_first_card_leaves_one_customer_at_stripe_for_the_retry
     (customer,) = stripe_peer.state.customers.values()
     (sub,) = stripe_peer.state.subscriptions.values()
     assert sub["customer"] == customer["id"]
+
+
+async def test_subscribing_again_while_canceling_at_stripe_takes_the_cancel_back(
+    app: Starlette, client: httpx.AsyncClient, stripe_peer: StripePeer
+) -> None:
+    user = await make_user(app)
+    await subscribe(client, user, tier="pro", payment_method_id="pm_card_visa")
+    await client.post("/v1/billing/cancel", headers=user.headers, json={})
+
+    response = await subscribe(client, user, tier="pro")
+
+    assert response.status_code == 200
+    assert response.json()["subscription"]["status"] == "active"
+    assert response.json()["invoice"] is None
+    (sub,) = stripe_peer.state.subscriptions.values()
+    assert sub["cancel_at_period_end"] is False
+    assert len(stripe_peer.state.invoices) == 1
+    assert await stored_tier(app, user.id) == "pro"

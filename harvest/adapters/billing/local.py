@@ -146,6 +146,25 @@ class LocalBillingProvider:
             canceled_at=now,
         )
 
+    async def resume(
+        self,
+        *,
+        subscription_id: str | None,
+        tier: str,
+        period_start: datetime,
+        period_end: datetime,
+    ) -> ProviderSubscription:
+        """The same period of ``tier``, no longer ending."""
+        logger.info("local billing resume", extra={"provider": self.name})
+        return ProviderSubscription(
+            provider_id=subscription_id,
+            customer_id=None,
+            tier=tier,
+            status="active",
+            current_period_start=period_start,
+            current_period_end=period_end,
+        )
+
     def verify_event(self, payload: bytes, signature: str | None) -> ProviderEvent:
         """The local provider sends no webhooks."""
         raise ServiceUnavailable(

@@ -343,6 +343,31 @@ class StripeBillingProvider:
         )
         return to_subscription(marked.to_dict())
 
+    async def resume(
+        self,
+        *,
+        subscription_id: str | None,
+        tier: str,
+        period_start: datetime,
+        period_end: datetime,
+    ) -> ProviderSubscription:
+        """Clear ``cancel_at_period_end`` at Stripe."""
+        if subscription_id is None:
+            raise ValidationFailed(
+                "This subscription is not held at Stripe", field="subscription"
+            )
+        resumed = await self._call(
+            "subscriptions.update",
+            lambda: self.client.v1.subscriptions.update_async(
+                subscription_id,
+                {
+                    "cancel_at_period_end": False,
+                    "expand": ["default_payment_method"],
+                },
+            ),
+        )
+        return to_subscription(resumed.to_dict())
+
     def verify_event(self, payload: bytes, signature: str | None) -> ProviderEvent:
         """Check the ``Stripe-Signature`` header with the SDK, then read the event."""
         if not self.webhook_secret:
