@@ -44,7 +44,8 @@ RATE = 1_000  # messages a second, for the backplane's added latency
 SUBSCRIBE_STEP = 20
 
 
-async def subscribe(ws: ClientConnection, generation_id: str) -> None:
+async def subscribe(ws: ClientConnection, generation_id: str) -> str:
+    """Subscribe to the generation's stream; the subscription id."""
     message = {
         "type": "subscribe",
         "channel": "generation",
@@ -54,7 +55,7 @@ async def subscribe(ws: ClientConnection, generation_id: str) -> None:
     while True:
         frame = orjson.loads(await ws.recv())
         if frame["type"] == "subscribed":
-            return
+            return str(frame["subscription_id"])
         assert frame["type"] != "error", frame
 
 
