@@ -158,6 +158,35 @@ async def check_request(
     return state
 
 
+def caller_of_context(ctx: RequestContext) -> Caller:
+    """Who an operation that did not come over HTTP counts against: the same
+    account (or address) its HTTP requests count against."""
+    anonymous = Caller.anonymous(ctx.client_ip)
+    if ctx.principal is None:
+        return anonymous
+    return Caller(
+        subject=f"user:{ctx.principal.user_id}",
+        owner=ctx.principal.id,
+        address=anonymous.address,
+        tier=ctx.principal.tier,
+    )
+
+
+async def check_operation(ctx: RequestContext) -> BucketState:
+    """Count one operation sent over a WebSocket in the ``api_general`` bucket
+    its caller's HTTP requests fill; RATE_LIMITED when it is full."""
+    try:
+        return await check_request(
+            ctx.services.rate_limits,
+            ctx.config,
+            caller=caller_of_context(ctx),
+            credential=False,
+        )
+    except RateLimited:
+        ctx.services.telemetry.rate_limit_refused(bucket=API_GENERAL)
+        raise
+
+
 async def check_generation_start(ctx: RequestContext, *, generation_id: str) -> None:
     """Count a generation start against the caller's hourly and concurrent
     limits, holding a slot named ``generation_id`` until

@@ -7,12 +7,14 @@
   at most ``MAX_COST``. A page-size variable left unset counts as the default
   page size (the REST routes pass ``limit: $limit`` that way);
 - introspection is off in production (field suggestions are turned off by the
-  schema's config there).
+  schema's config there);
+- an operation sent over a GraphQL WebSocket counts against the caller's
+  request limit, like an HTTP request (which the middleware counts).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 from graphql import (
@@ -34,6 +36,7 @@ from graphql import (
     get_named_type,
 )
 from graphql.execution import ExecutionResult as GraphQLExecutionResult
+from starlette.websockets import WebSocket
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -45,6 +48,7 @@ from strawberry.extensions.query_depth_limiter import IgnoreContext
 
 from resolvers.errors import ValidationFailed
 from resolvers.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from resolvers.ratelimit import check_operation
 
 MAX_DEPTH = 10
 MAX_ALIASES = 60
@@ -203,6 +207,17 @@ class _CostWalker:
         return max(size, 1)
 
 
+class WebSocketOperationLimit(SchemaExtension):
+    """Counts each operation sent over a GraphQL WebSocket against the caller's
+    request limit, as every HTTP request is counted before it reaches here."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if isinstance(getattr(context, "request", None), WebSocket):
+            await check_operation(context.rc)
+        yield
+
+
 def _skip_introspection(context: IgnoreContext) -> bool:
     return context.field_name.startswith("__")
 
@@ -225,4 +240,5 @@ def resource_limits(*, production: bool) -> list[Any]:
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: AddValidationRules(rules),
         ListCost,
+        WebSocketOperationLimit,
     ]
