@@ -10,7 +10,8 @@ model asked for:
 - ``peer-slow``: waits ``SLOW_SECONDS`` before answering;
 - ``peer-stall``: streams two chunks, then stalls;
 - ``peer-filter``: refuses with ``content_filter`` (400 when not streaming,
-  a ``finish_reason`` when streaming).
+  a ``finish_reason`` when streaming);
+- ``peer-empty``: a malformed answer, without ``choices``.
 
 Every request body and its Authorization header are kept in ``requests``.
 """
@@ -115,6 +116,11 @@ class OpenAIPeer:
         )
 
     async def _stream(self, model: str, body: dict[str, Any]) -> AsyncIterator[bytes]:
+        if model == "peer-empty":
+            malformed = {"id": _completion_id(), "object": "chat.completion.chunk"}
+            yield b"data: " + json.dumps(malformed).encode() + b"\n\n"
+            yield b"data: [DONE]\n\n"
+            return
         yield _chunk(model, {"role": "assistant", "content": ""})
         words = ANSWER.split(" ")
         for index, word in enumerate(words):

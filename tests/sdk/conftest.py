@@ -28,7 +28,7 @@ PYTHON_SDK = ROOT / "clients" / "python" / "src"
 if str(PYTHON_SDK) not in sys.path:
     sys.path.insert(0, str(PYTHON_SDK))
 
-PEER_MODELS = ("gpt-4", "peer-filter", "peer-slow", "peer-error", "peer-ratelimit")
+PEER_MODELS = ("gpt-4", "peer-filter", "peer-slow", "peer-error", "peer-empty")
 LIMITS = {
     "auth": {"requests_per_minute": 1000},
     "anonymous": {"requests_per_minute": 1000},

@@ -13,6 +13,7 @@ from harvest_ai import (
     HarvestClient,
     NotFound,
     QuotaExceeded,
+    ServerError,
     ServiceUnavailable,
     Timeout,
     Unauthorized,
@@ -164,6 +165,17 @@ def test_a_failing_model_provider_is_service_unavailable(
 
     _assert_envelope(caught.value, "SERVICE_UNAVAILABLE", 503)
     assert caught.value.details["status"] == "failed"
+
+
+def test_a_malformed_model_answer_is_a_server_error(
+    shared_peer_server: support.LiveServer,
+) -> None:
+    client = new_account(shared_peer_server).client
+
+    with pytest.raises(ServerError) as caught:
+        client.generate(format="blog", input="AI", options={"model": "peer-empty"})
+
+    _assert_envelope(caught.value, "SERVER_ERROR", 500)
 
 
 def test_graphql_errors_are_raised_with_their_extensions(

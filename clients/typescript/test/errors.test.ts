@@ -11,6 +11,7 @@ import {
   NO_RETRIES,
   NotFound,
   QuotaExceeded,
+  ServerError,
   ServiceUnavailable,
   Timeout,
   Unauthorized,
@@ -133,6 +134,17 @@ test("a failing model provider is SERVICE_UNAVAILABLE", async () => {
     ServiceUnavailable,
     "SERVICE_UNAVAILABLE",
     503,
+  );
+});
+
+test("a malformed model answer is a SERVER_ERROR", async () => {
+  const { client } = await newAccount(PEER_BASE_URL);
+
+  await refusal(
+    client.generate({ format: "blog", input: "AI", options: { model: "peer-empty" } }),
+    ServerError,
+    "SERVER_ERROR",
+    500,
   );
 });
 
