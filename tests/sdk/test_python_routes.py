@@ -409,3 +409,24 @@ def test_the_openapi_route_is_read_as_a_document(
 
     assert document["openapi"].startswith("3.")
     assert "/generate" in document["paths"]
+
+
+async def test_the_async_client_has_the_same_methods_awaited(
+    shared_server: support.LiveServer,
+) -> None:
+    token = new_account(shared_server).client.api_key
+
+    async with AsyncHarvestClient(api_key=token, base_url=api_url(shared_server)) as c:
+        result = await c.generate(format="email", input="Quarterly update")
+        fetched = await c.get_generation(result.id)
+        history = await c.list_history()
+        team = await c.create_team(name="Async Team")
+        teams = await c.list_teams()
+        data = await c.graphql("query { me { id } }")
+        with pytest.raises(NotFound):
+            await c.get_template("tpl_doesnotexist")
+
+    assert fetched.content == result.content
+    assert [g.id for g in history.generations] == [result.id]
+    assert [t.id for t in teams.teams] == [team.id]
+    assert data["me"]["id"]
