@@ -8,6 +8,8 @@ import httpx
 from sqlmodel import col, func, select
 from starlette.applications import Starlette
 
+from harvest.app import create_app
+from harvest.settings import Settings
 from models.generation import Generation
 from schema import build_schema
 from schema.limits import MAX_ALIASES, MAX_BATCH_OPERATIONS, MAX_DEPTH, MAX_TOKENS
@@ -185,3 +187,37 @@ async def test_introspection_and_suggestions_are_off_in_production() -> None:
     assert shown.errors is None
     assert typo.errors
     assert "Did you mean" not in typo.errors[0].message
+
+
+async def test_a_production_server_refuses_introspection_and_suggestions(
+    settings: Settings,
+) -> None:
+    production = create_app(
+        settings.with_overrides(env="production", run_workers=False),
+        auto_migrate=False,
+    )
+    async with production.router.lifespan_context(production):
+        user = await make_user(production)
+        transport = httpx.ASGITransport(app=production)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver"
+        ) as client:
+            hidden = await ask(client, user.headers, INTROSPECTION)
+            typo = await ask(client, user.headers, "{ mee { id } }")
+            fine = await ask(client, user.headers, "{ me { id } }")
+
+    assert hidden["data"] is None
+    assert "introspection" in hidden["errors"][0]["message"].lower()
+    assert typo["errors"]
+    assert "Did you mean" not in typo["errors"][0]["message"]
+    assert fine["data"]["me"]["id"] == user.id
+
+
+async def test_a_development_server_suggests_fields(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await make_user(app)
+
+    typo = await ask(client, user.headers, "{ mee { id } }")
+
+    assert "Did you mean" in typo["errors"][0]["message"]

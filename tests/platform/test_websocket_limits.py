@@ -70,3 +70,29 @@ async def test_websocket_rest_and_graphql_starts_share_one_bucket(
 
     assert frame["type"] == "generation_error"
     assert frame["error"]["code"] == "RATE_LIMITED"
+
+
+async def test_a_second_websocket_generation_at_once_is_refused(
+    app: Starlette, live_server: LiveServer
+) -> None:
+    parts = live_server.app.state.parts
+    parts.config.rate_limits["free"] = {
+        "generations_per_hour": 10,
+        "concurrent_generations": 1,
+    }
+    parts.services.models.resolve(None).provider.delay_seconds = 0.05
+    user = await make_user(app, tier="free")
+
+    async with connect(f"{live_server.ws_url}/v1?token={user.token}") as ws:
+        await receive(ws)
+        for request_id in ("first", "second"):
+            await send(
+                ws,
+                {"type": "generation_start", "request_id": request_id, "data": BLOG},
+            )
+        frames = await until(ws, "generation_error")
+
+    error = frames[-1]["error"]
+    assert error["code"] == "RATE_LIMITED"
+    assert error["details"]["bucket"] == "concurrent_generations"
+    assert any(frame["type"] == "generation_started" for frame in frames)
