@@ -66,3 +66,43 @@ async def test_invoices_refuse_a_limit_over_100(
 
     assert response.status_code == 400
     assert response.json()["error"]["details"]["field"] == "limit"
+
+
+async def test_graphql_invoices_match_rest(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await make_user(app)
+    await client.post(
+        "/v1/billing/subscribe",
+        headers=user.headers,
+        json={
+            "tier": "pro",
+            "payment_method_id": "pm_card_visa",
+            "coupon_code": "SAVE20",
+        },
+    )
+    rest = await client.get("/v1/billing/invoices", headers=user.headers)
+
+    response = await client.post(
+        "/graphql",
+        headers=user.headers,
+        json={
+            "query": "{ invoices(limit: 20) { invoices { id number amount"
+            " currency status pdfUrl createdAt } totalItems } }"
+        },
+    )
+
+    listed = response.json()["data"]["invoices"]
+    (shown,) = rest.json()["invoices"]
+    assert listed["totalItems"] == 1
+    assert listed["invoices"] == [
+        {
+            "id": shown["id"],
+            "number": shown["number"],
+            "amount": 2320,
+            "currency": "usd",
+            "status": "paid",
+            "pdfUrl": None,
+            "createdAt": shown["created_at"],
+        }
+    ]
