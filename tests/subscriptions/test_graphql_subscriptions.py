@@ -168,6 +168,35 @@ async def test_token_field_in_connection_init_authenticates(
     }
 
 
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_the_upgrade_requests_header_authenticates_without_a_payload(
+    app: Starlette, live_server: LiveServer, protocol: str
+) -> None:
+    user = await make_user(app)
+    hub = live_server.app.state.parts.hub
+    channel = f"user:{user.id}:generations"
+    manager, client = await open_client(
+        live_server,
+        protocol,
+        None,
+        additional_headers={"Authorization": f"Bearer {user.token}"},
+    )
+
+    ack = await client.init({})
+    await client.subscribe(GENERATION_EVENTS)
+    while hub.listener_count(channel) < 1:
+        await asyncio.sleep(0.01)
+    await in_server(
+        live_server,
+        hub.publish(channel, {"type": "generation_cancelled", "generation_id": "g"}),
+    )
+    payload = await client.next_payload()
+    await manager.__aexit__(None, None, None)
+
+    assert ack["type"] == "connection_ack"
+    assert payload["data"]["generationEvents"]["type"] == "cancelled"
+
+
 async def test_bad_token_in_connection_init_is_rejected_on_transport_ws(
     live_server: LiveServer,
 ) -> None:

@@ -71,6 +71,20 @@ async def test_auth_message_first_is_answered_with_connected_on_v1_ws(
     assert frame["type"] == "connected"
 
 
+async def test_authorization_header_is_answered_with_connected(
+    app: Starlette, live_server: LiveServer
+) -> None:
+    user = await make_user(app)
+
+    async with connect(
+        f"{live_server.ws_url}/v1",
+        additional_headers={"Authorization": f"Bearer {user.token}"},
+    ) as ws:
+        frame = await receive(ws)
+
+    assert frame["type"] == "connected"
+
+
 async def test_invalid_token_closes_with_4000(live_server: LiveServer) -> None:
     async with connect(f"{live_server.ws_url}/v1?token=not-a-token") as ws:
         assert await close_code(ws) == 4000
