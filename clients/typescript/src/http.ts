@@ -121,10 +121,6 @@ export interface SendOptions {
   fetch: typeof fetch;
 }
 
-function withTimeout(seconds: number, signal?: AbortSignal): AbortSignal {
-  const timeout = AbortSignal.timeout(seconds * 1000);
-  return signal ? AbortSignal.any([signal, timeout]) : timeout;
-}
 
 /**
  * The first answer worth returning, after the retries it deserves. An error
@@ -134,12 +130,19 @@ function withTimeout(seconds: number, signal?: AbortSignal): AbortSignal {
 export async function send(options: SendOptions): Promise<Response> {
   for (let attempt = 1; ; attempt++) {
     let response: Response;
+    // The timeout bounds the wait for the answer's headers, not the reading
+    // of its body: a stream may run longer than any one request should wait.
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () => timeout.abort(new DOMException("no answer in time", "TimeoutError")),
+      options.timeoutSeconds * 1000,
+    );
     try {
       response = await options.fetch(options.url, {
         method: options.method,
         headers: options.headers,
         body: options.body,
-        signal: withTimeout(options.timeoutSeconds, options.signal),
+        signal: options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal,
       });
     } catch (error) {
       if (options.signal?.aborted) throw error;
@@ -151,6 +154,8 @@ export async function send(options: SendOptions): Promise<Response> {
       }
       await sleep(wait, options.signal);
       continue;
+    } finally {
+      clearTimeout(timer);
     }
     if (await isRetryable(response)) {
       const wait = retryWait(options.retry, attempt, retryAfterSeconds(response));

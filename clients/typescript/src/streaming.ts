@@ -179,7 +179,9 @@ export class GenerationStream implements AsyncIterable<StreamChunk> {
         }
         throw new TypeError("the stream ended before its end event");
       } catch (error) {
-        if (!(error instanceof TypeError || error instanceof APIConnectionError)) throw error;
+        // A cut while reading is a TypeError from fetch: resume. An opening
+        // that failed was already retried by send(), so it is thrown.
+        if (!(error instanceof TypeError)) throw error;
         resumes += 1;
         if (resumes > this.resume.maxResumes) {
           throw new APIConnectionError(`stream lost: ${String(error)}`, { cause: error });

@@ -322,6 +322,7 @@ class AsyncGenerationStream:
         self._client = client
         self._call = call
         self.state = StreamState()
+        self._texts: list[str] = []
 
     @property
     def generation_id(self) -> str | None:
@@ -339,8 +340,6 @@ class AsyncGenerationStream:
     def text(self) -> str:
         """Everything streamed so far."""
         return "".join(self._texts)
-
-    _texts: list[str]
 
     async def __aiter__(self) -> AsyncIterator[StreamChunk]:
         self._texts = []
@@ -364,7 +363,8 @@ class AsyncGenerationStream:
                     raise httpx.RemoteProtocolError(
                         "the stream ended before its end event"
                     )
-            except (httpx.TransportError, APIConnectionError) as exc:
+            except httpx.TransportError as exc:
+                # Cut while reading: resume (``_open`` retried the opening).
                 resumes += 1
                 wait = policy.wait(resumes, None)
                 if wait is None:

@@ -319,6 +319,7 @@ class GenerationStream:
         self._client = client
         self._call = call
         self.state = StreamState()
+        self._texts: list[str] = []
 
     @property
     def generation_id(self) -> str | None:
@@ -336,8 +337,6 @@ class GenerationStream:
     def text(self) -> str:
         """Everything streamed so far."""
         return "".join(self._texts)
-
-    _texts: list[str]
 
     def __iter__(self) -> Iterator[StreamChunk]:
         self._texts = []
@@ -361,7 +360,8 @@ class GenerationStream:
                     raise httpx.RemoteProtocolError(
                         "the stream ended before its end event"
                     )
-            except (httpx.TransportError, APIConnectionError) as exc:
+            except httpx.TransportError as exc:
+                # Cut while reading: resume (``_open`` retried the opening).
                 resumes += 1
                 wait = policy.wait(resumes, None)
                 if wait is None:
