@@ -67,11 +67,12 @@ async def list_notifications(
     unread_only: bool = False,
     page: int | None = None,
     limit: int | None = None,
+    sort: str | None = None,
     order: str | None = None,
 ) -> tuple[list[Notification], PageInfo, int]:
     """The caller's notifications, newest first, and how many are unread."""
     principal = ctx.require_principal()
-    request = PageRequest.of(page=page, limit=limit, order=order)
+    request = PageRequest.of(page=page, limit=limit, sort=sort, order=order)
     query = select(Notification).where(col(Notification.user_id) == principal.user_id)
     if unread_only:
         query = query.where(col(Notification.read_at).is_(None))

@@ -460,7 +460,7 @@ ROUTES: list[Route] = [
         "The caller's notifications, newest first (implied)",
         "notifications",
         document=notification.NOTIFICATION_LIST,
-        query=("unread_only", "page", "limit", "order"),
+        query=("unread_only", "page", "limit", "sort", "order"),
         unwrap=True,
     ),
     Route(

@@ -12,10 +12,11 @@ created_at: createdAt
 
 NOTIFICATION_LIST = f"""
 query Notifications(
-  $unreadOnly: Boolean! = false, $page: Int, $limit: Int, $order: String
+  $unreadOnly: Boolean! = false, $page: Int, $limit: Int, $sort: String,
+  $order: String
 ) {{
   list: notifications(
-    unreadOnly: $unreadOnly, page: $page, limit: $limit, order: $order
+    unreadOnly: $unreadOnly, page: $page, limit: $limit, sort: $sort, order: $order
   ) {{
     notifications {{ {NOTIFICATION} }}
     unread_count: unreadCount

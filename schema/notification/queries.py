@@ -29,6 +29,9 @@ class NotificationQuery:
             int | None,
             strawberry.argument(description="Notifications per page, at most 100."),
         ] = None,
+        sort: Annotated[
+            str | None, strawberry.argument(description="Sort field: created_at.")
+        ] = None,
         order: Annotated[
             str | None, strawberry.argument(description="desc (default) or asc.")
         ] = None,
@@ -39,6 +42,7 @@ class NotificationQuery:
             unread_only=unread_only,
             page=page,
             limit=limit,
+            sort=sort,
             order=order,
         )
         return NotificationList(

@@ -154,6 +154,7 @@ async def test_every_list_pages_sorts_and_says_where_it_is(
         second = await page("page=2&limit=2&sort=created_at&order=asc")
         too_large = await page("limit=101")
         bad_order = await page("order=sideways")
+        bad_sort = await page("sort=nonsense")
 
     assert oldest_first.status_code == 200, oldest_first.text
     assert oldest_first.json()["pagination"] == {
@@ -177,3 +178,5 @@ async def test_every_list_pages_sorts_and_says_where_it_is(
     assert too_large.json()["error"]["details"]["field"] == "limit"
     assert bad_order.status_code == 400
     assert bad_order.json()["error"]["details"]["field"] == "order"
+    assert bad_sort.status_code == 400
+    assert bad_sort.json()["error"]["details"]["field"] == "sort"
