@@ -8,9 +8,15 @@ import typing
 from typing import Any
 
 import pytest
-from harvest_ai import AsyncHarvestClient, HarvestClient, NotFound, Unauthorized
+from harvest_ai import (
+    AsyncHarvestClient,
+    HarvestClient,
+    NotFound,
+    Unauthorized,
+    WebhookVerificationError,
+)
 from harvest_ai import _operations as ops
-from harvest_ai.webhooks import construct_event
+from harvest_ai.webhooks import construct_event, verify_signature
 
 from rest_compat.routes import ROUTES
 from tests import support
@@ -380,6 +386,12 @@ def test_webhook_routes_register_test_verify_redeliver_and_delete(
         wait_until(lambda: len(receiver.received) >= 1)
         first = receiver.received[0]
         event = construct_event(first.body, first.headers, endpoint.secret)
+        for body, secret in ((first.body + b" ", endpoint.secret), (first.body, "x")):
+            with pytest.raises(WebhookVerificationError):
+                construct_event(body, first.headers, secret)
+        stale = {**first.headers, "webhook-timestamp": "1000000000"}
+        with pytest.raises(WebhookVerificationError):
+            construct_event(first.body, stale, endpoint.secret)
         again = client.redeliver_webhook(endpoint.id, delivery.id)
         wait_until(lambda: len(receiver.received) >= 2)
         deliveries = client.list_webhook_deliveries(endpoint.id)
@@ -392,6 +404,9 @@ def test_webhook_routes_register_test_verify_redeliver_and_delete(
     assert fetched.events == ["generation.completed"]
     assert changed.description == "Changed"
     assert event.type == "webhook.test" and event.id == delivery.event_id
+    assert verify_signature(
+        first.body, first.headers["x-harvest-signature"], endpoint.secret
+    )
     assert again.event_id == delivery.event_id
     assert {d.event_id for d in deliveries.deliveries} == {delivery.event_id}
     assert rotated.secret and rotated.secret != endpoint.secret
