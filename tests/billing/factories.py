@@ -8,6 +8,7 @@ from sqlmodel import col, select
 from starlette.applications import Starlette
 
 from models.billing import Invoice, Subscription
+from models.db import Database
 from models.notification import Notification
 from models.user import User
 from models.webhook import WebhookEvent
@@ -43,14 +44,16 @@ async def notification_types(app: Starlette, user_id: str) -> list[str]:
 
 
 async def stored_tier(app: Starlette, user_id: str) -> str:
-    async with app.state.parts.db.session() as session:
+    db: Database = app.state.parts.db
+    async with db.session() as session:
         user = await session.get(User, user_id)
         assert user is not None
         return user.subscription_tier
 
 
 async def stored_subscription(app: Starlette, user_id: str) -> Subscription | None:
-    async with app.state.parts.db.session() as session:
+    db: Database = app.state.parts.db
+    async with db.session() as session:
         rows = await session.execute(
             select(Subscription).where(col(Subscription.user_id) == user_id)
         )
