@@ -86,6 +86,16 @@ class Database:
         await self.engine.dispose()
 
 
+def is_redis_outage(error: BaseException) -> bool:
+    """True when ``error`` is Redis refusing, dropping or timing out a connection
+    (judged by name, so this module needs no Redis client)."""
+    kind = type(error)
+    return kind.__module__.startswith("redis") and kind.__name__ in (
+        "ConnectionError",
+        "TimeoutError",
+    )
+
+
 def is_outage(error: BaseException) -> bool:
     """True when ``error`` means the database could not be reached or answered."""
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:

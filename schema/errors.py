@@ -9,7 +9,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from models.db import is_outage
+from models.db import is_outage, is_redis_outage
 from resolvers.context import current_request_id
 from resolvers.errors import ErrorCode, HarvestError, ServiceUnavailable
 
@@ -21,6 +21,8 @@ def to_harvest_error(error: GraphQLError) -> HarvestError | None:
     original = error.original_error
     if isinstance(original, HarvestError):
         return original
+    if original is not None and is_redis_outage(original):
+        return ServiceUnavailable("Redis is unreachable: retry shortly")
     if original is not None and is_outage(original):
         return ServiceUnavailable("The database is unreachable: retry shortly")
     return None
