@@ -17,7 +17,9 @@ export const USER_AGENT = "harvest-ai-typescript/0.1.0";
  * is still running, and connection errors are retried, up to `maxRetries`
  * times. The wait is the server's `Retry-After` when it sends one (one
  * longer than `maxRetryAfter` seconds is not waited for: the error is
- * thrown), else an exponential backoff with jitter.
+ * thrown), else an exponential backoff with jitter. Every method is retried;
+ * POSTs are safe to retry thanks to their Idempotency-Key, and a DELETE whose
+ * answer was lost answers NOT_FOUND when it is tried again.
  */
 export interface RetryPolicy {
   maxRetries: number;

@@ -31,7 +31,9 @@ class RetryPolicy:
     is still running, and connection errors are retried, up to
     ``max_retries`` times. The wait is the server's ``Retry-After`` when it
     sends one (a longer one than ``max_retry_after`` is not waited for: the
-    error is raised), else an exponential backoff with jitter.
+    error is raised), else an exponential backoff with jitter. Every method
+    is retried; POSTs are safe to retry thanks to their Idempotency-Key, and a
+    DELETE whose answer was lost answers NOT_FOUND when it is tried again.
     """
 
     max_retries: int = 3

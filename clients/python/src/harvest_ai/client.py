@@ -62,7 +62,9 @@ class HarvestClient:
 
     ``api_key`` is an API key (``hv_...``) or an access token; it defaults to
     ``$HARVEST_API_KEY`` and may be changed later (``client.api_key = ...``).
-    Every method raises a subclass of ``harvest_ai.HarvestError``.
+    Every method raises a subclass of ``harvest_ai.HarvestError``. Pass
+    ``http_client`` to use your own httpx client (its timeout, proxies and
+    event hooks then apply).
     """
 
     def __init__(
