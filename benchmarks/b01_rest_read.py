@@ -23,34 +23,30 @@ def call(base: str, stage: Stage) -> Call:
 
 
 async def run(stage: Stage, plan: Plan) -> list[Row]:
-    harvest, harvest_url = stage.harvest()
-    orm, orm_url = stage.floor("rest_orm")
-    raw, raw_url = stage.floor("rest_raw")
+    _, harvest_url = stage.harvest()
+    _, orm_url = stage.floor("rest_orm")
+    _, raw_url = stage.floor("rest_raw")
     seconds = plan.seconds
-    try:
 
-        async def load(url: str) -> dict[str, float]:
-            return await saturate(
-                call(url, stage), seconds=seconds, concurrency=CONCURRENCY
-            )
-
-        orm_sat, subject_sat, rounds = await interleave(
-            plan, lambda: load(orm_url), lambda: load(harvest_url)
+    async def load(url: str) -> dict[str, float]:
+        return await saturate(
+            call(url, stage), seconds=seconds, concurrency=CONCURRENCY
         )
-        raw_sat, _, raw_rounds = await interleave(
-            plan, lambda: load(raw_url), lambda: load(harvest_url)
-        )
-        rate = orm_sat["rps"] / 2
 
-        async def paced(url: str) -> dict[str, float]:
-            return await at_rate(call(url, stage), rate=rate, seconds=seconds)
+    orm_sat, subject_sat, rounds = await interleave(
+        plan, lambda: load(orm_url), lambda: load(harvest_url)
+    )
+    raw_sat, _, raw_rounds = await interleave(
+        plan, lambda: load(raw_url), lambda: load(harvest_url)
+    )
+    rate = orm_sat["rps"] / 2
 
-        orm_half, subject_half, half_rounds = await interleave(
-            plan, lambda: paced(orm_url), lambda: paced(harvest_url)
-        )
-    finally:
-        for process in (harvest, orm, raw):
-            process.stop()
+    async def paced(url: str) -> dict[str, float]:
+        return await at_rate(call(url, stage), rate=rate, seconds=seconds)
+
+    orm_half, subject_half, half_rounds = await interleave(
+        plan, lambda: paced(orm_url), lambda: paced(harvest_url)
+    )
     errors = subject_sat["errors"] + subject_half["errors"]
     return [
         ratio_row(

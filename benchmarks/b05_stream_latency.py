@@ -75,26 +75,29 @@ async def keepalive_check(stage: Stage) -> Row:
 
 
 async def at_concurrency(
-    plan: Plan,
-    stage: Stage,
-    session: aiohttp.ClientSession,
-    client: Any,
-    base: str,
-    concurrency: int,
+    plan: Plan, stage: Stage, peer_url: str, base: str, concurrency: int
 ) -> list[Row]:
+    """Both sides with fresh connections each time (an idle pooled one may
+    have been closed by the server meanwhile)."""
     count = plan.pick(concurrency * 2, max(50, concurrency * 4))
 
     async def floor() -> dict[str, float]:
-        return await waves(lambda n: direct_stream(client), concurrency, count)
+        client = sdk_client(peer_url)
+        try:
+            return await waves(lambda n: direct_stream(client), concurrency, count)
+        finally:
+            await client.close()
 
     async def subject() -> dict[str, float]:
-        return await waves(
-            lambda n: harvest_stream(
-                session, base, stage.tokens[n % len(stage.tokens)]
-            ),
-            concurrency,
-            count,
-        )
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            return await waves(
+                lambda n: harvest_stream(
+                    session, base, stage.tokens[n % len(stage.tokens)]
+                ),
+                concurrency,
+                count,
+            )
 
     floor_fig, subject_fig, rounds = await interleave(plan, floor, subject)
     rows = [
@@ -129,15 +132,9 @@ async def at_concurrency(
 async def run(stage: Stage, plan: Plan) -> list[Row]:
     peer_url = stage.model_server()
     _, base = stage.harvest()
-    client = sdk_client(peer_url)
     rows: list[Row] = []
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        for concurrency in (1, 50):
-            rows += await at_concurrency(
-                plan, stage, session, client, base, concurrency
-            )
-    await client.close()
+    for concurrency in (1, 50):
+        rows += await at_concurrency(plan, stage, peer_url, base, concurrency)
     stage.stop_all()
     stage.peer_url = ""
     if not plan.quick:

@@ -116,7 +116,7 @@ async def run(stage: Stage, plan: Plan) -> list[Row]:
     figures: dict[str, Any] = {}
 
     async def floor() -> dict[str, float]:
-        process, base = stage.floor("ws_bare")
+        process, base = stage.floor("ws_bare", fresh=True)
         held: list[ClientConnection] = []
         try:
             await asyncio.sleep(0.5)
@@ -130,7 +130,7 @@ async def run(stage: Stage, plan: Plan) -> list[Row]:
         return {"kb": per}
 
     async def subject() -> dict[str, float]:
-        process, base = stage.harvest()
+        process, base = stage.harvest(fresh=True)
         held: list[ClientConnection] = []
         try:
             await asyncio.sleep(0.5)

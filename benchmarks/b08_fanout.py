@@ -108,7 +108,7 @@ async def run(stage: Stage, plan: Plan) -> list[Row]:
     subscribers = plan.pick(100, SUBSCRIBERS)
 
     async def floor() -> dict[str, float]:
-        process, base = stage.floor("ws_bare")
+        process, base = stage.floor("ws_bare", fresh=True)
         held: list[ClientConnection] = []
         try:
             held = await open_many(

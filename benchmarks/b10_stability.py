@@ -100,10 +100,7 @@ async def run_cycles(
 async def run(stage: Stage, plan: Plan) -> list[Row]:
     await stage.more_callers(1)  # the team and its running generation
     process, base = stage.harvest()
-    try:
-        return [
-            await requests(stage, plan, process.pid, base),
-            await cycles(stage, plan, process.pid, base),
-        ]
-    finally:
-        process.stop()
+    return [
+        await requests(stage, plan, process.pid, base),
+        await cycles(stage, plan, process.pid, base),
+    ]

@@ -68,6 +68,17 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: end when the benchmark process ends, so a
+    crashed run leaves no server behind (Linux)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(
+            1, signal.SIGTERM
+        )  # SET_PDEATHSIG
+
+
 class Process:
     """A server program started on the server core, stopped on exit."""
 
@@ -102,6 +113,7 @@ class Process:
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
+            preexec_fn=_die_with_parent,
         )
         if self.health:
             self._wait_healthy(timeout)
@@ -262,12 +274,18 @@ class Plan:
     quick: bool
     rounds: int
     seconds: float  # one load phase of one side of one round
+    warm: bool = True  # one uncounted pass of each side first
 
     @classmethod
     def make(cls, quick: bool) -> Plan:
         if quick:
             return cls(quick=True, rounds=1, seconds=0.6)
         return cls(quick=False, rounds=3, seconds=4.0)
+
+    @classmethod
+    def smoke(cls) -> Plan:
+        """The quick sizes, once, with no warm-up: CI's smoke pass."""
+        return cls(quick=True, rounds=1, seconds=0.3, warm=False)
 
     def pick(self, quick: Any, full: Any) -> Any:
         return quick if self.quick else full
@@ -282,8 +300,9 @@ async def interleave(
     """Floor, subject, floor, subject...; each side's figures are the medians
     of its round figures. Returns (floor, subject, rounds). One pass of each
     side first warms them up and is not counted."""
-    await floor()
-    await subject()
+    if plan.warm:
+        await floor()
+        await subject()
     rounds: list[dict[str, Any]] = []
     for _ in range(plan.rounds):
         rounds.append({"floor": await floor(), "subject": await subject()})

@@ -70,6 +70,8 @@ class Stage:
     team_generation_id: str = ""  # running, visible to every team member
     team_owner_id: str = ""
     processes: list[Process] = field(default_factory=list)
+    keep: bool = False  # keep programs running from one benchmark to the next
+    kept: dict[tuple[object, ...], tuple[Process, str]] = field(default_factory=dict)
 
     @classmethod
     async def open(cls, backend: str) -> Stage:
@@ -222,8 +224,28 @@ class Stage:
         self.processes.append(process.start())
         return process
 
-    def harvest(self, **extra: str) -> tuple[Process, str]:
-        """``harvest serve`` on the server core; its base URL."""
+    def _reused(self, key: tuple[object, ...]) -> tuple[Process, str] | None:
+        """A program started earlier with the same arguments, when the stage
+        keeps programs between benchmarks (the smoke pass: fewer starts)."""
+        found = self.kept.get(key) if self.keep else None
+        if found is None or found[0].popen is None or found[0].popen.poll() is not None:
+            return None
+        return found
+
+    def _started(
+        self, key: tuple[object, ...], process: Process, url: str
+    ) -> tuple[Process, str]:
+        self.start(process)
+        self.kept[key] = (process, url)
+        return process, url
+
+    def harvest(self, *, fresh: bool = False, **extra: str) -> tuple[Process, str]:
+        """``harvest serve`` on the server core; its base URL. ``fresh``: never
+        one kept from an earlier benchmark."""
+        key = ("harvest", *sorted(self.env(**extra).items()))
+        found = None if fresh else self._reused(key)
+        if found is not None:
+            return found
         port = free_port()
         args = ["-m", "harvest.cli", "serve", "--host", HOST, "--port", str(port)]
         program = None
@@ -243,7 +265,7 @@ class Stage:
             health=f"http://{HOST}:{port}/healthz",
             log=self.log("harvest"),
         )
-        return self.start(process), f"http://{HOST}:{port}"
+        return self._started(key, process, f"http://{HOST}:{port}")
 
     def publisher(self, **extra: str) -> tuple[Process, str]:
         """``harvest serve``'s app plus a publish route (benchmark 8)."""
@@ -256,8 +278,14 @@ class Stage:
         )
         return self.start(process), f"http://{HOST}:{port}"
 
-    def floor(self, module: str, *args: str) -> tuple[Process, str]:
+    def floor(
+        self, module: str, *args: str, fresh: bool = False
+    ) -> tuple[Process, str]:
         """A floor program (``benchmarks.floors.<module>``) on the server core."""
+        key = ("floor", module, *args, *sorted(self.env().items()))
+        found = None if fresh else self._reused(key)
+        if found is not None:
+            return found
         port = free_port()
         process = Process(
             ["-m", f"benchmarks.floors.{module}", "--port", str(port), *args],
@@ -265,11 +293,15 @@ class Stage:
             health=f"http://{HOST}:{port}/healthz",
             log=self.log(module),
         )
-        return self.start(process), f"http://{HOST}:{port}"
+        return self._started(key, process, f"http://{HOST}:{port}")
 
     def model_server(self, *, silent_seconds: float | None = None) -> str:
         """The loopback OpenAI-compatible server, on the load generator's core
         (it stands for a model server on another machine); its /v1 URL."""
+        found = self._reused(("peer", silent_seconds))
+        if found is not None:
+            self.peer_url = found[1]
+            return self.peer_url
         port = free_port()
         args = ["-m", "benchmarks.peer", "--port", str(port)]
         if silent_seconds is not None:
@@ -281,17 +313,24 @@ class Stage:
             log=self.log("peer"),
             core=1,
         )
-        self.start(process)
+        self._started(("peer", silent_seconds), process, f"http://{HOST}:{port}/v1")
         self.peer_url = f"http://{HOST}:{port}/v1"
         return self.peer_url
 
-    def stop_all(self) -> None:
+    def stop_all(self, *, kept_too: bool = False) -> None:
+        """Stop the programs of a benchmark (those kept for later ones too,
+        with ``kept_too`` or when the stage keeps none)."""
+        keep = self.keep and not kept_too
+        kept = {id(process) for process, _ in self.kept.values()} if keep else set()
         for process in reversed(self.processes):
-            process.stop()
-        self.processes.clear()
+            if id(process) not in kept:
+                process.stop()
+        self.processes = [p for p in self.processes if id(p) in kept]
+        if not keep:
+            self.kept.clear()
 
     async def close(self) -> None:
-        self.stop_all()
+        self.stop_all(kept_too=True)
         if self.backend == "postgres":
             await asyncio.to_thread(drop_pg_database, PG_URL, PG_DATABASE)
         if not os.environ.get("HARVEST_BENCH_KEEP"):

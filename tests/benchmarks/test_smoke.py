@@ -1,0 +1,46 @@
+"""The benchmarks' smoke pass: every benchmark once, at its quick sizes with no
+warm-up, on SQLite, with loose bounds (a figure far off its target means a
+benchmark or the path it measures broke; the targets themselves are for the
+full run, ``python -m benchmarks run``). One test, so that the ten run in
+order in one process and their time adds up."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from benchmarks.__main__ import MODULES, benchmark
+from benchmarks.harness import Plan, Row
+from benchmarks.stage import Stage
+
+LOOSE = {"ratio": 10.0, "absolute": 10.0, "added": 100.0}
+BUDGET_SECONDS = 60.0
+
+
+def within_loose_bounds(row: Row) -> bool:
+    factor = LOOSE[row.measure]
+    if row.op == ">=":
+        return row.value >= row.target / factor
+    return row.value <= row.target * factor
+
+
+async def test_every_benchmark_runs_its_quick_pass_within_a_minute() -> None:
+    stage = await Stage.open("sqlite")
+    stage.keep = True  # one harvest serve for the benchmarks that can share it
+    spent: dict[int, float] = {}
+    rows: list[Row] = []
+    try:
+        for number in sorted(MODULES):
+            started = time.monotonic()
+            rows += await benchmark(number).run(stage, Plan.smoke())
+            stage.peer_url = ""
+            spent[number] = round(time.monotonic() - started, 1)
+    finally:
+        await stage.close()
+
+    assert {row.number for row in rows} == set(MODULES)
+    for row in rows:
+        assert math.isfinite(row.value), row
+        assert not row.failures, row
+        assert within_loose_bounds(row), row
+    assert sum(spent.values()) < BUDGET_SECONDS, spent
