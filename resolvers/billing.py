@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update as sa_update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -116,6 +117,16 @@ async def load_account(
         )
     ).scalar_one_or_none()
     return user, row
+
+
+async def lock_account(session: AsyncSession, user_id: str) -> None:
+    """Hold the user's row until this transaction ends, so that one change of
+    subscription at a time runs per user (a double-clicked subscribe waits,
+    then sees the first one's result). A write, not ``FOR UPDATE``: SQLite
+    locks only for writes. Rolled back with the rest when the change fails."""
+    await session.execute(
+        sa_update(User).where(col(User.id) == user_id).values(updated_at=utcnow())
+    )
 
 
 def set_tier(user: User, tier: str) -> None:
@@ -221,6 +232,7 @@ async def subscribe(
             field="tier",
             reason="not_a_paid_tier",
         )
+    await lock_account(session, principal.user_id)
     user, row = await load_account(session, principal.user_id)
     _end_if_due(user, row)
     live = row is not None and row.status not in ENDED_STATUSES
@@ -394,6 +406,7 @@ async def cancel_subscription(
     """Cancel the caller's subscription at the end of its period, or at once
     (then the user is back on free with this very transaction)."""
     principal = ctx.require_writer()
+    await lock_account(session, principal.user_id)
     user, row = await load_account(session, principal.user_id)
     _end_if_due(user, row)
     if row is None or row.status in ENDED_STATUSES:

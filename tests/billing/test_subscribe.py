@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 from starlette.applications import Starlette
 
@@ -238,3 +240,20 @@ async def test_graphql_declined_card_is_a_validation_error(
     error = response.json()["errors"][0]
     assert error["extensions"]["code"] == "VALIDATION_ERROR"
     assert error["extensions"]["details"]["reason"] == "card_declined"
+
+
+async def test_two_subscribes_at_once_make_one_subscription_and_one_conflict(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    user = await make_user(app)
+    body = {"tier": "pro", "payment_method_id": "pm_card_visa"}
+
+    answers = await asyncio.gather(
+        *(
+            client.post("/v1/billing/subscribe", headers=user.headers, json=body)
+            for _ in range(2)
+        )
+    )
+
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    assert len(await stored_invoices(app, user.id)) == 1
