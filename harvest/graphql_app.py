@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any, cast
 
@@ -14,6 +16,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
+from resolvers import realtime
 from resolvers.errors import NotFound, ValidationFailed
 from rest_compat.errors import error_response
 from schema.context import Context, ContextFactory, bearer_token
@@ -21,6 +24,7 @@ from subscriptions.registry import ConnectionRegistry
 
 # Strawberry types UNSET as Any; acknowledging with it sends no payload at all.
 ACK_WITHOUT_PAYLOAD = cast(UnsetType, UNSET)
+LEASE_STATE = "websocket_lease"
 GRAPHIQL_PAGE = Path(__file__).resolve().parent / "static" / "graphiql" / "index.html"
 
 
@@ -45,9 +49,17 @@ class HarvestGraphQL(GraphQL[Context, None]):
         return GRAPHIQL_PAGE.read_text(encoding="utf-8")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and self.registry is not None:
-            # Registered so that shutdown closes it with 1001, as the spec's.
-            await self.registry.serve_asgi(super().__call__, scope, receive, send)
+        if scope["type"] == "websocket":
+            try:
+                if self.registry is not None:
+                    # Registered so that shutdown closes it with 1001, as the spec's.
+                    await self.registry.serve_asgi(
+                        super().__call__, scope, receive, send
+                    )
+                else:
+                    await super().__call__(scope, receive, send)
+            finally:
+                await release_connection(scope)
             return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
@@ -75,6 +87,7 @@ class HarvestGraphQL(GraphQL[Context, None]):
         """
         token = connection_token(context.connection_params)
         if token is None:
+            await hold_connection(context)
             return ACK_WITHOUT_PAYLOAD
         request = context.request
         rc = await self.contexts.build(
@@ -86,6 +99,7 @@ class HarvestGraphQL(GraphQL[Context, None]):
             reason = rc.auth_error.message if rc.auth_error else "Invalid token"
             raise ConnectionRejectionError({"message": reason})
         context.rc = rc
+        await hold_connection(context)
         return ACK_WITHOUT_PAYLOAD
 
     async def get_context(
@@ -101,6 +115,46 @@ class HarvestGraphQL(GraphQL[Context, None]):
         )
         request.scope.setdefault("state", {})["rc"] = rc
         return Context(rc=rc, request=request, response=response)
+
+
+async def hold_connection(context: Context) -> None:
+    """Take one of the caller's WebSocket connection leases for this socket,
+    the same ones the spec's WebSocket takes; refused past the tier's number.
+
+    An anonymous socket holds none (it can run only what anyone may).
+    """
+    principal = context.rc.principal
+    state = context.request.scope.setdefault("state", {})
+    if principal is None or LEASE_STATE in state:
+        return
+    connections = realtime.hub_of(context.rc).connections
+    lease = await connections.acquire(
+        principal.user_id, limit=realtime.websocket_connection_limit(context.rc)
+    )
+    if lease is None:
+        raise ConnectionRejectionError(
+            {"message": "too many open connections for your tier"}
+        )
+    renewer = asyncio.create_task(renew_lease(connections, principal.user_id, lease))
+    state[LEASE_STATE] = (connections, principal.user_id, lease, renewer)
+
+
+async def renew_lease(connections: Any, user_id: str, lease: str) -> None:
+    while True:
+        await asyncio.sleep(connections.lease_seconds / 3)
+        with contextlib.suppress(Exception):
+            await connections.renew(user_id, lease)
+
+
+async def release_connection(scope: Scope) -> None:
+    """Give back the socket's connection lease, if it took one."""
+    held = scope.get("state", {}).pop(LEASE_STATE, None)
+    if held is None:
+        return
+    connections, user_id, lease, renewer = held
+    renewer.cancel()
+    with contextlib.suppress(Exception):
+        await connections.release(user_id, lease)
 
 
 def connection_token(params: Any) -> str | None:

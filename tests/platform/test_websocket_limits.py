@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -9,7 +11,7 @@ from websockets.asyncio.client import connect
 
 from harvest.settings import Settings
 from tests.factories import make_user
-from tests.subscriptions.wire import BLOG, receive, send, until
+from tests.subscriptions.wire import BLOG, close_code, receive, send, until
 from tests.support import LiveServer
 
 LIMITS = {"free": {"generations_per_hour": 2, "concurrent_generations": 5}}
@@ -96,3 +98,36 @@ async def test_a_second_websocket_generation_at_once_is_refused(
     assert error["code"] == "RATE_LIMITED"
     assert error["details"]["bucket"] == "concurrent_generations"
     assert any(frame["type"] == "generation_started" for frame in frames)
+
+
+async def graphql_socket_init(live_server: LiveServer, token: str) -> Any:
+    """Open a graphql-transport-ws socket and send ``connection_init``."""
+    ws = await connect(
+        f"{live_server.ws_url}/graphql",
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+    )
+    await send(ws, {"type": "connection_init", "payload": {"token": token}})
+    return ws
+
+
+async def test_graphql_sockets_hold_the_same_connection_leases_as_the_spec_socket(
+    app: Starlette, live_server: LiveServer
+) -> None:
+    user = await make_user(app, tier="free")
+
+    async with connect(f"{live_server.ws_url}/v1?token={user.token}") as spec_ws:
+        await receive(spec_ws)
+        refused = await graphql_socket_init(live_server, user.token)
+        refused_with = await close_code(refused)
+    first = await graphql_socket_init(live_server, user.token)
+    accepted = await receive(first)
+    second = await graphql_socket_init(live_server, user.token)
+    second_closed_with = await close_code(second)
+    await first.close()
+    async with connect(f"{live_server.ws_url}/v1?token={user.token}") as after:
+        reconnected = await receive(after)
+
+    assert refused_with == 4403
+    assert accepted["type"] == "connection_ack"
+    assert second_closed_with == 4403
+    assert reconnected["type"] == "connected"
