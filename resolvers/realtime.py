@@ -16,7 +16,7 @@ from resolvers.context import RequestContext
 from resolvers.errors import Forbidden, ValidationFailed
 from resolvers.generation import load_generation
 from resolvers.permissions import Action, require_team_action
-from resolvers.tiers import get_tier
+from resolvers.ratelimit import limit_for
 from subscriptions import channels, events
 from subscriptions.hub import Hub
 
@@ -73,8 +73,10 @@ def end_event(generation: Generation) -> dict[str, Any] | None:
 
 
 def websocket_connection_limit(ctx: RequestContext) -> int:
-    """How many spec WebSocket connections the caller's tier may hold at once."""
-    return get_tier(ctx.require_principal().tier).websocket_connections
+    """How many spec WebSocket connections the caller's tier may hold at once
+    (``AppConfig.rate_limits`` may override it, like every other limit)."""
+    tier = ctx.require_principal().tier
+    return limit_for(ctx.config, tier, "websocket_connections")
 
 
 def hub_of(ctx: RequestContext) -> Hub:
