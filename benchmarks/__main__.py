@@ -32,7 +32,9 @@ def benchmark(number: int) -> Any:
     return importlib.import_module(f"benchmarks.{MODULES[number]}")
 
 
-async def run(numbers: list[int], backends: list[str], plan: Plan) -> list[Row]:
+async def run(
+    numbers: list[int], backends: list[str], plan: Plan, started: float
+) -> list[Row]:
     rows: list[Row] = []
     for backend in backends:
         chosen = [
@@ -54,6 +56,7 @@ async def run(numbers: list[int], backends: list[str], plan: Plan) -> list[Row]:
                 )
                 print(table(found), file=sys.stderr)
                 rows += found
+                write_results(rows, quick=plan.quick, started=started)  # so far
         finally:
             await stage.close()
     order = ("-", *BACKENDS)
@@ -72,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     backends = args.backend or list(BACKENDS)
     pin_load_generator()
     started = time.time()
-    rows = asyncio.run(run(numbers, backends, Plan.make(args.quick)))
+    rows = asyncio.run(run(numbers, backends, Plan.make(args.quick), started))
     print(table(rows))
     path = write_results(rows, quick=args.quick, started=started)
     print(f"\nwritten: {path.relative_to(path.parents[2])}")

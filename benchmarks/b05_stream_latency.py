@@ -79,7 +79,7 @@ async def at_concurrency(
 ) -> list[Row]:
     """Both sides with fresh connections each time (an idle pooled one may
     have been closed by the server meanwhile)."""
-    count = plan.pick(concurrency * 2, max(50, concurrency * 4))
+    count = plan.pick(concurrency * 2, max(50, concurrency * 2))
 
     async def floor() -> dict[str, float]:
         client = sdk_client(peer_url)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import resource
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -147,7 +148,8 @@ async def run(stage: Stage, plan: Plan) -> list[Row]:
             process.stop()
         return {"graphql_kb": graphql, "spec_kb": spec}
 
-    bare, ours, rounds = await interleave(plan, floor, subject)
+    # Fresh processes every round: a warm-up pass would only cost time.
+    bare, ours, rounds = await interleave(replace(plan, warm=False), floor, subject)
     rows: list[Row] = []
     for kind, key in (
         ("graphql-transport-ws subscription", "graphql_kb"),

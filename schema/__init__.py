@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 
 from schema.auth.mutations import AuthMutation
@@ -32,6 +32,7 @@ from schema.template.mutations import TemplateMutation
 from schema.template.queries import TemplateQuery
 from schema.user.mutations import UserMutation
 from schema.user.queries import UserQuery
+from schema.validation_cache import DocumentValidationCache
 from schema.webhook.mutations import WebhookMutation
 from schema.webhook.queries import WebhookQuery
 
@@ -96,7 +97,7 @@ def build_schema(
         extensions=[
             DomainErrors,
             lambda: ParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
+            DocumentValidationCache,
             *resource_limits(production=production),
             *extensions,
         ],

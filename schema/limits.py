@@ -14,10 +14,13 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
+import orjson
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -66,9 +69,9 @@ class ListCost(SchemaExtension):
         document = context.graphql_document
         if document is not None and not context.result:
             try:
-                operation_cost(
+                cached_cost(
                     self.execution_context.schema._schema,
-                    document.definitions,
+                    document,
                     operation_name=context.operation_name,
                     variables=context.variables or {},
                 )
@@ -78,6 +81,40 @@ class ListCost(SchemaExtension):
                     errors=[GraphQLError(refusal.message, original_error=refusal)],
                 )
         yield
+
+
+MAX_CACHED_COSTS = 512
+# (id(document), id(schema), operation, variables) -> (document, cost); holding
+# the document keeps its id from being reused while the entry lives. Refusals
+# are not kept: each one is worked out again and raised afresh.
+_costs: OrderedDict[tuple[Any, ...], tuple[DocumentNode, int]] = OrderedDict()
+
+
+def cached_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    *,
+    operation_name: str | None,
+    variables: Mapping[str, Any],
+) -> int:
+    """``operation_cost`` once per parsed document and variables (bounded)."""
+    try:
+        frozen = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        frozen = None
+    key = (id(document), id(schema), operation_name, frozen)
+    found = _costs.get(key) if frozen is not None else None
+    if found is not None and found[0] is document:
+        _costs.move_to_end(key)
+        return found[1]
+    cost = operation_cost(
+        schema, document.definitions, operation_name=operation_name, variables=variables
+    )
+    if frozen is not None:
+        _costs[key] = (document, cost)
+        if len(_costs) > MAX_CACHED_COSTS:
+            _costs.popitem(last=False)
+    return cost
 
 
 def operation_cost(
