@@ -11,12 +11,15 @@ A user with no subscription row has never paid: they are on their stored tier
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import weakref
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update as sa_update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -119,14 +122,34 @@ async def load_account(
     return user, row
 
 
-async def lock_account(session: AsyncSession, user_id: str) -> None:
-    """Hold the user's row until this transaction ends, so that one change of
-    subscription at a time runs per user (a double-clicked subscribe waits,
-    then sees the first one's result). A write, not ``FOR UPDATE``: SQLite
-    locks only for writes. Rolled back with the rest when the change fails."""
-    await session.execute(
-        sa_update(User).where(col(User.id) == user_id).values(updated_at=utcnow())
-    )
+_account_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+    weakref.WeakValueDictionary()
+)
+
+
+@contextlib.asynccontextmanager
+async def one_change_at_a_time(
+    session: AsyncSession, user_id: str
+) -> AsyncIterator[None]:
+    """Run one change of subscription at a time per user, up to its commit: a
+    double-clicked subscribe waits, then sees what the first one did.
+
+    PostgreSQL locks the user's row (``FOR UPDATE``, until the transaction
+    ends). SQLite locks only the whole database, and only for writes, which
+    would stall every writer during a call to Stripe; but SQLite means one
+    process, so a lock per user in this process does.
+    """
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(
+            select(User.id).where(col(User.id) == user_id).with_for_update()
+        )
+        yield
+        return
+    lock = _account_locks.get(user_id)
+    if lock is None:
+        lock = _account_locks[user_id] = asyncio.Lock()
+    async with lock:
+        yield
 
 
 def set_tier(user: User, tier: str) -> None:
@@ -232,8 +255,27 @@ async def subscribe(
             field="tier",
             reason="not_a_paid_tier",
         )
-    await lock_account(session, principal.user_id)
-    user, row = await load_account(session, principal.user_id)
+    async with one_change_at_a_time(session, principal.user_id):
+        return await _subscribe(
+            session,
+            ctx=ctx,
+            user_id=principal.user_id,
+            chosen=chosen,
+            payment_method_id=payment_method_id,
+            coupon_code=coupon_code,
+        )
+
+
+async def _subscribe(
+    session: AsyncSession,
+    *,
+    ctx: RequestContext,
+    user_id: str,
+    chosen: Tier,
+    payment_method_id: str | None,
+    coupon_code: str | None,
+) -> SubscribeResult:
+    user, row = await load_account(session, user_id)
     _end_if_due(user, row)
     live = row is not None and row.status not in ENDED_STATUSES
     if live and row is not None and row.tier == chosen.name:
@@ -406,8 +448,27 @@ async def cancel_subscription(
     """Cancel the caller's subscription at the end of its period, or at once
     (then the user is back on free with this very transaction)."""
     principal = ctx.require_writer()
-    await lock_account(session, principal.user_id)
-    user, row = await load_account(session, principal.user_id)
+    async with one_change_at_a_time(session, principal.user_id):
+        return await _cancel(
+            session,
+            ctx=ctx,
+            user_id=principal.user_id,
+            reason=reason,
+            feedback=feedback,
+            cancel_immediately=cancel_immediately,
+        )
+
+
+async def _cancel(
+    session: AsyncSession,
+    *,
+    ctx: RequestContext,
+    user_id: str,
+    reason: str | None,
+    feedback: str | None,
+    cancel_immediately: bool,
+) -> SubscriptionView:
+    user, row = await load_account(session, user_id)
     _end_if_due(user, row)
     if row is None or row.status in ENDED_STATUSES:
         raise NotFound("You have no subscription to cancel: you are on free")
