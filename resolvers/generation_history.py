@@ -129,18 +129,30 @@ async def list_generations(
     if end:
         query = query.where(col(Generation.created_at) < end)
     terms = search_terms(search) if search else []
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     if terms:
-        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
         query = query.where(search_clause(dialect, terms))
     return await paginate(
         session,
         query,
         page=request,
-        columns={
-            "created_at": col(Generation.created_at),
-            "updated_at": col(Generation.updated_at),
-            "word_count": col(Generation.word_count),
-            "tokens_used": col(Generation.tokens_used),
-            "id": col(Generation.id),
-        },
+        columns=sort_columns(searching=bool(terms) and dialect == "postgresql"),
     )
+
+
+def sort_columns(*, searching: bool) -> dict[str, Any]:
+    """What each ``sort`` orders by, and the ``id`` tie-break."""
+    created_at: Any = col(Generation.created_at)
+    if searching:
+        # Left to itself, PostgreSQL walks the created_at index and runs
+        # to_tsvector on each row it passes until 20 match (a second for a word
+        # in 1% of 100k generations). An order no index provides makes it take
+        # the matches from the GIN index, as the count beside it does anyway.
+        created_at = created_at + timedelta(0)
+    return {
+        "created_at": created_at,
+        "updated_at": col(Generation.updated_at),
+        "word_count": col(Generation.word_count),
+        "tokens_used": col(Generation.tokens_used),
+        "id": col(Generation.id),
+    }
