@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 import shutil
 import sys
 import uuid
@@ -20,7 +21,7 @@ import pytest
 
 from harvest.settings import Settings
 from tests import support
-from tests.conftest import REDIS_URL
+from tests.conftest import PG_URL, REDIS_URL
 from tests.peers.openai_server import running_openai_peer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,11 +42,25 @@ def settings(settings: Settings) -> Settings:
     return settings.with_overrides(rate_limits=LIMITS)
 
 
+@pytest.fixture(scope="session")
+def sdk_pg_database() -> Iterator[str | None]:
+    """A PostgreSQL database for the shared servers alone, kept for the whole
+    session (the rest of the suite truncates its own after each test)."""
+    if PG_URL is None:
+        yield None
+        return
+    name = f"harvest_sdk_{os.getpid()}"
+    url = support.create_pg_database(PG_URL, name)
+    support.migrate(url)
+    yield url
+    support.drop_pg_database(PG_URL, name)
+
+
 @contextmanager
-def module_server(
+def session_server(
     folder: Path, sqlite_template: Path, pg_database: str | None, **overrides: Any
 ) -> Iterator[support.LiveServer]:
-    """A live server for a whole module, on a database of its own."""
+    """A live server kept for the session, on a database of its own."""
     if pg_database is not None:
         url = pg_database
     else:
@@ -68,38 +83,37 @@ def module_server(
         yield server
     finally:
         server.stop()
-        if pg_database is not None:
-            support.truncate_pg(pg_database)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shared_server(
     tmp_path_factory: pytest.TempPathFactory,
     sqlite_template: Path,
-    pg_database: str | None,
+    sdk_pg_database: str | None,
 ) -> Iterator[support.LiveServer]:
-    """One live server for a module whose tests each sign up their own users
-    (starting one per test would cost more than the tests)."""
+    """One live server for every SDK test that signs up its own users:
+    starting one per test, or per module (pytest-xdist interleaves modules),
+    would cost more than the tests."""
     folder = tmp_path_factory.mktemp("sdk")
-    with module_server(folder, sqlite_template, pg_database) as server:
+    with session_server(folder, sqlite_template, sdk_pg_database) as server:
         yield server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shared_peer_server(
     tmp_path_factory: pytest.TempPathFactory,
     sqlite_template: Path,
-    pg_database: str | None,
+    sdk_pg_database: str | None,
 ) -> Iterator[support.LiveServer]:
     """Like ``shared_server``, with ``gpt-4`` and the peer's models served by
     the OpenAI peer (a 0.5 s model timeout, for TIMEOUT)."""
     folder = tmp_path_factory.mktemp("sdk-peer")
     with (
         running_openai_peer() as peer,
-        module_server(
+        session_server(
             folder,
             sqlite_template,
-            pg_database,
+            sdk_pg_database,
             openai_api_key="sk-peer",
             openai_base_url=peer.url,
             openai_models=PEER_MODELS,

@@ -72,7 +72,7 @@ def _pasted(example: str, server: support.LiveServer) -> str:
     return example.replace(SPEC_BASE_URL, api_url(server))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def example_account(shared_peer_server: support.LiveServer) -> Account:
     """The user whose API key is the examples' ``hv_abc123...``."""
     account = new_account(shared_peer_server, name="Spec Reader")
