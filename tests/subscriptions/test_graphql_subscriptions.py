@@ -142,6 +142,24 @@ async def test_generation_start_streams_to_completion(
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_generation_start_with_bad_input_answers_a_validation_error(
+    app: Starlette, live_server: LiveServer, protocol: str
+) -> None:
+    user = await make_user(app)
+    manager, client = await open_client(live_server, protocol, user.token)
+
+    await client.subscribe(GENERATION_START, {"input": {"format": "sonnet"}})
+    frame = await receive(client.ws)
+    await manager.__aexit__(None, None, None)
+
+    errors = (
+        frame["payload"] if frame["type"] == "error" else frame["payload"]["errors"]
+    )
+    assert errors[0]["extensions"]["code"] == "VALIDATION_ERROR"
+    assert errors[0]["extensions"]["details"]["field"] == "format"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_token_field_in_connection_init_authenticates(
     app: Starlette, live_server: LiveServer, protocol: str
 ) -> None:
