@@ -71,6 +71,12 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
+def _nullable_input(schema: dict[str, Any]) -> dict[str, Any]:
+    if "enum" in schema:
+        return {**_nullable(schema), "enum": [*schema["enum"], None]}
+    return _nullable(schema)
+
+
 def input_schema(gql_type: GraphQLType) -> dict[str, Any]:
     """JSON Schema of a GraphQL input type, with the REST (snake_case) names."""
     if isinstance(gql_type, GraphQLNonNull):
@@ -81,6 +87,9 @@ def input_schema(gql_type: GraphQLType) -> dict[str, Any]:
         properties, required = {}, []
         for name, field in gql_type.fields.items():
             prop = input_schema(field.type)
+            if not isinstance(field.type, GraphQLNonNull):
+                # GraphQL takes null for any optional input field.
+                prop = _nullable_input(prop)
             if field.description:
                 prop = {**prop, "description": field.description}
             properties[snake(name)] = prop

@@ -234,9 +234,8 @@ class Shim:
         return Context(rc=rc, request=request)
 
     async def execute(
-        self, compiled: CompiledRoute, request: Request, variables: dict[str, Any]
+        self, compiled: CompiledRoute, context: Context, variables: dict[str, Any]
     ) -> Any:
-        context = await self.context_for(request)
         result = await self.schema.execute(
             compiled.source, variable_values=variables, context_value=context
         )
@@ -249,9 +248,14 @@ class Shim:
 
     def endpoint(self, compiled: CompiledRoute) -> Any:
         async def run(request: Request) -> Response:
+            context = await self.context_for(request)
+            if not compiled.route.public:
+                # The credential is judged before the input: a caller without
+                # one learns nothing about what the route accepts.
+                context.rc.require_principal()
             body = await read_json_body(request) if compiled.route.body else None
             variables = variables_for(compiled, request, body)
-            payload = await self.execute(compiled, request, variables)
+            payload = await self.execute(compiled, context, variables)
             return Response(
                 orjson.dumps(payload),
                 status_code=compiled.route.status,

@@ -190,3 +190,17 @@ async def test_a_wrong_method_names_every_method_of_the_path_in_allow(
         "GET",
         "POST",
     }
+
+
+async def test_a_route_that_needs_a_credential_judges_it_before_the_body(
+    client: httpx.AsyncClient,
+) -> None:
+    bad_body = await client.post(
+        "/v1/users/me/api-keys", json={"name": "", "expires_at": ""}
+    )
+    malformed = await client.post(
+        "/v1/teams", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+
+    assert bad_body.status_code == 401
+    assert malformed.status_code == 401

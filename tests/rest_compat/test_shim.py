@@ -74,8 +74,25 @@ async def shim_client() -> AsyncIterator[httpx.AsyncClient]:
         query=Query, mutation=Mutation, extensions=[DomainErrors]
     )
     table = [
-        Route("POST", "/echo", "echo", "test", document=ECHO, body="input", status=201),
-        Route("GET", "/page", "page", "test", document=PAGE, query=("page", "active")),
+        Route(
+            "POST",
+            "/echo",
+            "echo",
+            "test",
+            document=ECHO,
+            body="input",
+            status=201,
+            public=True,
+        ),
+        Route(
+            "GET",
+            "/page",
+            "page",
+            "test",
+            document=PAGE,
+            query=("page", "active"),
+            public=True,
+        ),
     ]
     app = Starlette(
         routes=[Mount("/v1", routes=build_routes(table, schema, NoAuthContexts()))],
