@@ -133,7 +133,7 @@ async def run(stage: Stage, plan: Plan) -> list[Row]:
     peer_url = stage.model_server()
     _, base = stage.harvest()
     rows: list[Row] = []
-    for concurrency in (1, 50):
+    for concurrency in (1, plan.pick(10, 50)):
         rows += await at_concurrency(plan, stage, peer_url, base, concurrency)
     stage.stop_all()
     stage.peer_url = ""

@@ -107,7 +107,7 @@ async def close_all(held: list[ClientConnection]) -> None:
 
 
 async def run(stage: Stage, plan: Plan) -> list[Row]:
-    count = plan.pick(300, CONNECTIONS)
+    count = plan.pick(100, CONNECTIONS)
     raise_file_limit(2 * count + 2_000)
     callers = await stage.more_callers(2 * count // PER_CALLER + 1)
     graphql_tokens, spec_tokens = (
@@ -117,7 +117,7 @@ async def run(stage: Stage, plan: Plan) -> list[Row]:
     figures: dict[str, Any] = {}
 
     async def floor() -> dict[str, float]:
-        process, base = stage.floor("ws_bare", fresh=True)
+        process, base = stage.floor("ws_bare", fresh=not plan.quick)
         held: list[ClientConnection] = []
         try:
             await asyncio.sleep(0.5)
@@ -127,11 +127,12 @@ async def run(stage: Stage, plan: Plan) -> list[Row]:
             )
         finally:
             await close_all(held)
-            process.stop()
+            if not plan.quick:  # quick passes may share programs
+                process.stop()
         return {"kb": per}
 
     async def subject() -> dict[str, float]:
-        process, base = stage.harvest(fresh=True)
+        process, base = stage.harvest(fresh=not plan.quick)
         held: list[ClientConnection] = []
         try:
             await asyncio.sleep(0.5)
@@ -145,7 +146,8 @@ async def run(stage: Stage, plan: Plan) -> list[Row]:
             figures["rss_mib"] = rss_kib(process.pid) / 1024
         finally:
             await close_all(held)
-            process.stop()
+            if not plan.quick:  # quick passes may share programs
+                process.stop()
         return {"graphql_kb": graphql, "spec_kb": spec}
 
     # Fresh processes every round: a warm-up pass would only cost time.

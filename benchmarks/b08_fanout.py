@@ -105,10 +105,10 @@ async def run(stage: Stage, plan: Plan) -> list[Row]:
     raise_file_limit(4 * SUBSCRIBERS)
     tokens = await stage.more_callers(SUBSCRIBERS // PER_CALLER + 1)
     messages = plan.pick(3, 25)
-    subscribers = plan.pick(100, SUBSCRIBERS)
+    subscribers = plan.pick(50, SUBSCRIBERS)
 
     async def floor() -> dict[str, float]:
-        process, base = stage.floor("ws_bare", fresh=True)
+        process, base = stage.floor("ws_bare", fresh=not plan.quick)
         held: list[ClientConnection] = []
         try:
             held = await open_many(
@@ -118,7 +118,8 @@ async def run(stage: Stage, plan: Plan) -> list[Row]:
             return await burst(process.pid, trigger, held, messages)
         finally:
             await close_all(held)
-            process.stop()
+            if not plan.quick:  # quick passes may share programs
+                process.stop()
 
     async def fan_out(**extra: str) -> dict[str, float]:
         process, base = stage.publisher(**extra)

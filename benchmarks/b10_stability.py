@@ -25,7 +25,7 @@ MAX_SECONDS = 150.0  # for all the requests; as much again for the cycles
 
 
 async def requests(stage: Stage, plan: Plan, pid: int, base: str) -> Row:
-    warm, total = plan.pick((300, 1_000), (10_000, 50_000))
+    warm, total = plan.pick((100, 300), (10_000, 50_000))
     call = Call(
         "GET",
         f"{base}/v1/generate/{stage.generation_id}",
@@ -52,7 +52,7 @@ async def requests(stage: Stage, plan: Plan, pid: int, base: str) -> Row:
 
 
 async def cycles(stage: Stage, plan: Plan, pid: int, base: str) -> Row:
-    warm, total = plan.pick((50, 200), (1_000, 10_000))
+    warm, total = plan.pick((20, 60), (1_000, 10_000))
     tokens = await stage.more_callers(2)
     generation_id = stage.team_generation_id
     held = await open_many(spec_connection, base.replace("http", "ws"), tokens, SOCKETS)
