@@ -8,6 +8,7 @@ import asyncio
 import importlib
 import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 from benchmarks.harness import Plan, Row, pin_load_generator, table, write_results
@@ -28,6 +29,25 @@ MODULES = {
 BACKENDS = ("sqlite", "postgres")
 
 
+def broken(number: int, title: str, backend: str, exc: Exception) -> Row:
+    """The row of a benchmark that raised: nothing measured, never met."""
+    nan = float("nan")
+    error = f"{type(exc).__name__}: {exc}"[:300]
+    return Row(
+        number,
+        f"{title}: failed",
+        backend,
+        "",
+        nan,
+        nan,
+        nan,
+        0.0,
+        "<=",
+        "absolute",
+        {"errors": 1.0, "error": error},
+    )
+
+
 def benchmark(number: int) -> Any:
     return importlib.import_module(f"benchmarks.{MODULES[number]}")
 
@@ -46,12 +66,16 @@ async def run(
         try:
             for number in chosen:
                 module = benchmark(number)
-                started = time.monotonic()
+                began = time.monotonic()
                 print(f"[{backend}] {number}. {module.TITLE} ...", file=sys.stderr)
-                found = await module.run(stage, plan)
+                try:
+                    found = await module.run(stage, plan)
+                except Exception as exc:  # one broken benchmark ends no run
+                    found = [broken(number, module.TITLE, backend, exc)]
                 stage.stop_all()
+                stage.peer_url = ""
                 print(
-                    f"[{backend}] {number}. done in {time.monotonic() - started:.0f} s",
+                    f"[{backend}] {number}. done in {time.monotonic() - began:.0f} s",
                     file=sys.stderr,
                 )
                 print(table(found), file=sys.stderr)
@@ -70,12 +94,18 @@ def main(argv: list[str] | None = None) -> int:
     runner.add_argument("--quick", action="store_true", help="one short round each")
     runner.add_argument("--only", default="", help="benchmark numbers, e.g. 1,9")
     runner.add_argument("--backend", choices=BACKENDS, action="append")
+    runner.add_argument(
+        "--seconds", type=float, help="length of one load phase (full run: 4)"
+    )
     args = parser.parse_args(argv)
     numbers = [int(n) for n in args.only.split(",") if n] or sorted(MODULES)
     backends = args.backend or list(BACKENDS)
     pin_load_generator()
     started = time.time()
-    rows = asyncio.run(run(numbers, backends, Plan.make(args.quick), started))
+    plan = Plan.make(args.quick)
+    if args.seconds:
+        plan = replace(plan, seconds=args.seconds)
+    rows = asyncio.run(run(numbers, backends, plan, started))
     print(table(rows))
     path = write_results(rows, quick=args.quick, started=started)
     print(f"\nwritten: {path.relative_to(path.parents[2])}")

@@ -21,7 +21,7 @@ from benchmarks.stage import Stage
 NUMBER = 10
 TITLE = "Memory stability"
 SOCKETS = 10
-MAX_SECONDS = 150.0  # for all the requests; as much again for the cycles
+MAX_SECONDS = 90.0  # for all the requests; as much again for the cycles
 
 
 async def requests(stage: Stage, plan: Plan, pid: int, base: str) -> Row:
