@@ -58,8 +58,10 @@ def proxy(live_server: support.LiveServer) -> Iterator[TcpProxy]:
     tcp.close()
 
 
-def _fail_logins(client: HarvestClient, email: str, times: int = 5) -> None:
-    for _ in range(times):
+def _fail_logins(client: HarvestClient, email: str) -> None:
+    """Six failed logins: five are free, the sixth waits out its 429 (1 s)
+    inside the client, and then the next attempt must wait 2 s after it."""
+    for _ in range(6):
         with pytest.raises(Unauthorized):
             client.login(email=email, password="wrong-password-1")
 
@@ -92,10 +94,10 @@ def test_a_retry_after_longer_than_the_policy_allows_is_raised_at_once(
     live_server: support.LiveServer,
 ) -> None:
     account = new_account(live_server)
+    _fail_logins(HarvestClient(base_url=api_url(live_server)), account.email)
     client = HarvestClient(
         base_url=api_url(live_server), retry=RetryPolicy(max_retry_after=0.5)
     )
-    _fail_logins(client, account.email)
 
     started = time.monotonic()
     with pytest.raises(RateLimited) as caught:
@@ -105,6 +107,7 @@ def test_a_retry_after_longer_than_the_policy_allows_is_raised_at_once(
     assert caught.value.status == 429
     assert caught.value.retry_after is not None and caught.value.retry_after >= 1
     assert caught.value.body["limit"] == 5
+    assert caught.value.details["scope"] == "account"
     assert caught.value.request_id
 
 
@@ -131,6 +134,27 @@ def test_a_post_whose_answer_was_lost_is_retried_and_runs_once(
     assert len({r.headers["idempotency-key"] for r in wire.requests}) == 1
     assert _history_total(account) == 1
     assert account.client.get_generation(result.id).content == result.content
+
+
+def test_a_long_generation_whose_answer_was_given_up_on_is_waited_for_not_rerun(
+    slow_server: support.LiveServer,
+) -> None:
+    account = new_account(slow_server)
+    wire = Wire()
+    client = HarvestClient(
+        api_key=account.client.api_key,
+        base_url=api_url(slow_server),
+        retry=RetryPolicy(max_retries=1, backoff_base=0.05),
+        http_client=httpx.Client(timeout=1.0, event_hooks=wire.hooks()),
+    )
+
+    result = client.generate(format="blog", input="A long story")
+
+    assert wire.statuses.count(409) >= 2
+    assert wire.statuses[-1] == 200
+    assert len({r.headers["idempotency-key"] for r in wire.requests}) == 1
+    assert _history_total(account) == 1
+    assert result.generation.status == "completed"
 
 
 async def test_the_async_client_retries_a_lost_answer_and_runs_once(

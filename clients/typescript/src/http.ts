@@ -13,11 +13,13 @@ export const USER_AGENT = "harvest-ai-typescript/0.1.0";
 /**
  * When and how long to wait before sending a request again.
  *
- * 429, 503, a CONFLICT saying an earlier try with the same Idempotency-Key
- * is still running, and connection errors are retried, up to `maxRetries`
- * times. The wait is the server's `Retry-After` when it sends one (one
- * longer than `maxRetryAfter` seconds is not waited for: the error is
- * thrown), else an exponential backoff with jitter. Every method is retried;
+ * 429, 503 and connection errors are retried, up to `maxRetries` times. The
+ * wait is the server's `Retry-After` when it sends one (one longer than
+ * `maxRetryAfter` seconds is not waited for: the error is thrown), else an
+ * exponential backoff with jitter. A CONFLICT saying that an earlier try with
+ * the same Idempotency-Key still runs (a lost answer of a long generation) is
+ * asked again after its `Retry-After`, for at most `inProgressWait` seconds
+ * in all, without counting as a retry. Every method is retried;
  * POSTs are safe to retry thanks to their Idempotency-Key, and a DELETE whose
  * answer was lost answers NOT_FOUND when it is tried again.
  */
@@ -27,6 +29,7 @@ export interface RetryPolicy {
   backoffBase: number;
   backoffMax: number;
   maxRetryAfter: number;
+  inProgressWait: number;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = {
@@ -34,9 +37,10 @@ export const DEFAULT_RETRY: RetryPolicy = {
   backoffBase: 0.5,
   backoffMax: 8,
   maxRetryAfter: 60,
+  inProgressWait: 120,
 };
 
-export const NO_RETRIES: RetryPolicy = { ...DEFAULT_RETRY, maxRetries: 0 };
+export const NO_RETRIES: RetryPolicy = { ...DEFAULT_RETRY, maxRetries: 0, inProgressWait: 0 };
 
 /** Seconds to wait before retry `attempt` (1-based), or null to give up. */
 export function retryWait(
@@ -103,13 +107,13 @@ export async function errorOf(response: Response): Promise<APIError> {
   return errorFromEnvelope(error, response.status, retryAfterSeconds(response));
 }
 
-/** Whether an answer says the same request may succeed later (reads 409s). */
-export async function isRetryable(response: Response): Promise<boolean> {
-  if (response.status === 429 || response.status === 503) return true;
-  if (response.status !== 409) return false;
-  const copy = response.clone();
-  const error = await envelopeOf(copy);
-  return (error.details as { reason?: unknown } | undefined)?.reason === "in_progress";
+/** Why the same request may succeed later, or null when it would not. */
+async function retryKind(response: Response): Promise<"retry" | "in_progress" | null> {
+  if (response.status === 429 || response.status === 503) return "retry";
+  if (response.status !== 409) return null;
+  const error = await envelopeOf(response.clone());
+  const reason = (error.details as { reason?: unknown } | undefined)?.reason;
+  return reason === "in_progress" ? "in_progress" : null;
 }
 
 export interface SendOptions {
@@ -130,7 +134,9 @@ export interface SendOptions {
  * errors that outlast the retries are thrown here.
  */
 export async function send(options: SendOptions): Promise<Response> {
-  for (let attempt = 1; ; attempt++) {
+  let retries = 0;
+  let waitedInProgress = 0;
+  for (;;) {
     let response: Response;
     // The timeout bounds the wait for the answer's headers, not the reading
     // of its body: a stream may run longer than any one request should wait.
@@ -148,7 +154,7 @@ export async function send(options: SendOptions): Promise<Response> {
       });
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      const wait = retryWait(options.retry, attempt, null);
+      const wait = retryWait(options.retry, ++retries, null);
       if (wait === null) {
         throw new APIConnectionError(`${options.method} ${options.url}: ${String(error)}`, {
           cause: error,
@@ -159,15 +165,20 @@ export async function send(options: SendOptions): Promise<Response> {
     } finally {
       clearTimeout(timer);
     }
-    if (await isRetryable(response)) {
-      const wait = retryWait(options.retry, attempt, retryAfterSeconds(response));
-      if (wait !== null) {
-        await response.body?.cancel();
-        await sleep(wait, options.signal);
-        continue;
+    const kind = await retryKind(response);
+    let wait: number | null = null;
+    if (kind === "in_progress") {
+      const hint = retryAfterSeconds(response) ?? 1;
+      if (waitedInProgress + hint <= options.retry.inProgressWait) {
+        waitedInProgress += hint;
+        wait = hint;
       }
+    } else if (kind === "retry") {
+      wait = retryWait(options.retry, ++retries, retryAfterSeconds(response));
     }
-    return response;
+    if (wait === null) return response;
+    await response.body?.cancel();
+    await sleep(wait, options.signal);
   }
 }
 

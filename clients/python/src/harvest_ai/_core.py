@@ -21,17 +21,21 @@ DEFAULT_BASE_URL = "https://api.harvest.ai/v1"
 DEFAULT_TIMEOUT = 60.0
 USER_AGENT = "harvest-ai-python/0.1.0"
 RETRY_STATUSES = frozenset({429, 503})
+RETRY = "retry"
+IN_PROGRESS = "in_progress"
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
     """When and how long to wait before sending a request again.
 
-    429, 503, a CONFLICT saying an earlier try with the same Idempotency-Key
-    is still running, and connection errors are retried, up to
-    ``max_retries`` times. The wait is the server's ``Retry-After`` when it
-    sends one (a longer one than ``max_retry_after`` is not waited for: the
-    error is raised), else an exponential backoff with jitter. Every method
+    429, 503 and connection errors are retried, up to ``max_retries`` times.
+    The wait is the server's ``Retry-After`` when it sends one (a longer one
+    than ``max_retry_after`` is not waited for: the error is raised), else an
+    exponential backoff with jitter. A CONFLICT saying that an earlier try
+    with the same Idempotency-Key still runs (a lost answer of a long
+    generation) is asked again after its ``Retry-After``, for at most
+    ``in_progress_wait`` seconds in all, without counting as a retry. Every method
     is retried; POSTs are safe to retry thanks to their Idempotency-Key, and a
     DELETE whose answer was lost answers NOT_FOUND when it is tried again.
     """
@@ -40,6 +44,7 @@ class RetryPolicy:
     backoff_base: float = 0.5
     backoff_max: float = 8.0
     max_retry_after: float = 60.0
+    in_progress_wait: float = 120.0
 
     def backoff(self, attempt: int) -> float:
         """The wait before retry number ``attempt`` (1-based), without a hint."""
@@ -57,7 +62,38 @@ class RetryPolicy:
         return max(float(retry_after), 0.0)
 
 
-NO_RETRIES = RetryPolicy(max_retries=0)
+NO_RETRIES = RetryPolicy(max_retries=0, in_progress_wait=0.0)
+
+
+@dataclass
+class Attempts:
+    """The tries of one call: how many retries it had, and how long it
+    waited for an earlier try that was still running."""
+
+    policy: RetryPolicy
+    retries: int = 0
+    waited_in_progress: float = 0.0
+
+    def after_connection_error(self) -> float | None:
+        """Seconds to wait before trying again, or None to give up."""
+        self.retries += 1
+        return self.policy.wait(self.retries, None)
+
+    def after(self, response: httpx.Response) -> float | None:
+        """Seconds to wait before sending the same request again, or None
+        when ``response`` is the answer to return."""
+        kind = retry_kind(response)
+        if kind is None:
+            return None
+        hint = retry_after_seconds(response)
+        if kind == IN_PROGRESS:
+            wait = 1.0 if hint is None else hint
+            if self.waited_in_progress + wait > self.policy.in_progress_wait:
+                return None
+            self.waited_in_progress += wait
+            return wait
+        self.retries += 1
+        return self.policy.wait(self.retries, hint)
 
 
 @dataclass(frozen=True)
@@ -111,14 +147,16 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     return max(when.timestamp() - time.time(), 0.0)
 
 
-def is_retryable(response: httpx.Response) -> bool:
-    """Whether the answer says the same request may succeed later."""
+def retry_kind(response: httpx.Response) -> str | None:
+    """Why the same request may succeed later (``RETRY`` or ``IN_PROGRESS``),
+    or None when it would not."""
     if response.status_code in RETRY_STATUSES:
-        return True
+        return RETRY
     if response.status_code == 409:
         details = envelope_of(response).get("details") or {}
-        return isinstance(details, dict) and details.get("reason") == "in_progress"
-    return False
+        if isinstance(details, dict) and details.get("reason") == "in_progress":
+            return IN_PROGRESS
+    return None
 
 
 def envelope_of(response: httpx.Response) -> dict[str, Any]:

@@ -17,17 +17,16 @@ from harvest_ai import _operations as ops
 from harvest_ai._core import (
     DEFAULT_BASE_URL,
     DEFAULT_TIMEOUT,
+    Attempts,
     Call,
     ClientConfig,
     RetryPolicy,
     compact,
     error_of,
     graphql_result,
-    is_retryable,
     new_idempotency_key,
     parse,
     raise_for_error,
-    retry_after_seconds,
 )
 from harvest_ai.errors import APIConnectionError
 from harvest_ai.models import GenerateOptions, StreamChunk, StreamSummary
@@ -128,9 +127,8 @@ class AsyncHarvestClient:
         """The first answer worth returning, after the retries it deserves."""
         policy = policy or self._config.retry
         key = self._config.key_for(call)
-        attempt = 0
+        attempts = Attempts(policy)
         while True:
-            attempt += 1
             request = self._http.build_request(
                 call.method,
                 self._config.url_for(call),
@@ -141,22 +139,21 @@ class AsyncHarvestClient:
             try:
                 response = await self._http.send(request, stream=stream)
             except httpx.TransportError as exc:
-                wait = policy.wait(attempt, None)
+                wait = attempts.after_connection_error()
                 if wait is None:
                     raise APIConnectionError(
                         f"{call.method} {call.path}: {exc}"
                     ) from exc
                 await self._sleep(wait)
                 continue
-            if is_retryable(response):
-                wait = policy.wait(attempt, retry_after_seconds(response))
-                if wait is not None:
-                    await response.aclose()
-                    await self._sleep(wait)
-                    continue
+            if stream and response.status_code >= 400:
+                await response.aread()
+            wait = attempts.after(response)
+            if wait is not None:
+                await response.aclose()
+                await self._sleep(wait)
+                continue
             try:
-                if stream and response.status_code >= 400:
-                    await response.aread()
                 yield response
             finally:
                 await response.aclose()

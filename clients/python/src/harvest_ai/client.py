@@ -16,17 +16,16 @@ from harvest_ai import _operations as ops
 from harvest_ai._core import (
     DEFAULT_BASE_URL,
     DEFAULT_TIMEOUT,
+    Attempts,
     Call,
     ClientConfig,
     RetryPolicy,
     compact,
     error_of,
     graphql_result,
-    is_retryable,
     new_idempotency_key,
     parse,
     raise_for_error,
-    retry_after_seconds,
 )
 from harvest_ai.errors import APIConnectionError
 from harvest_ai.models import GenerateOptions, StreamChunk, StreamSummary
@@ -125,9 +124,8 @@ class HarvestClient:
         """The first answer worth returning, after the retries it deserves."""
         policy = policy or self._config.retry
         key = self._config.key_for(call)
-        attempt = 0
+        attempts = Attempts(policy)
         while True:
-            attempt += 1
             request = self._http.build_request(
                 call.method,
                 self._config.url_for(call),
@@ -138,22 +136,21 @@ class HarvestClient:
             try:
                 response = self._http.send(request, stream=stream)
             except httpx.TransportError as exc:
-                wait = policy.wait(attempt, None)
+                wait = attempts.after_connection_error()
                 if wait is None:
                     raise APIConnectionError(
                         f"{call.method} {call.path}: {exc}"
                     ) from exc
                 self._sleep(wait)
                 continue
-            if is_retryable(response):
-                wait = policy.wait(attempt, retry_after_seconds(response))
-                if wait is not None:
-                    response.close()
-                    self._sleep(wait)
-                    continue
+            if stream and response.status_code >= 400:
+                response.read()
+            wait = attempts.after(response)
+            if wait is not None:
+                response.close()
+                self._sleep(wait)
+                continue
             try:
-                if stream and response.status_code >= 400:
-                    response.read()
                 yield response
             finally:
                 response.close()
