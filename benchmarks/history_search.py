@@ -4,7 +4,8 @@ PostgreSQL.
     .venv/bin/python benchmarks/history_search.py
 
 For each database it seeds one user's history with ``--rows`` generations
-(default 100,000: bulk inserts of 5,000 rows, then ANALYZE), and times
+(default 100,000: COPY on PostgreSQL, inserts of 5,000 rows and one FTS5
+fill on SQLite, then ANALYZE), and times
 ``resolvers.generation_history.list_generations`` (the resolver behind
 ``GET /v1/generate/history`` and the ``generations`` query: count, then the
 newest 20 of page 1) for ``--searches`` searches in each band of words:
