@@ -221,7 +221,17 @@ async def finish_item(
 
 
 async def end_batch_if_done(session: AsyncSession, batch: Batch) -> None:
-    """Close the batch once no item is left; exactly one caller wins."""
+    """Close the batch once no item is left; exactly one caller wins.
+
+    Items of one batch finish at the same time on several workers. Each takes
+    the batch row's lock before counting, so the finishers count one after the
+    other and the last one sees every other item's end (without the lock, on
+    PostgreSQL, each could miss the others' uncommitted ends and none would
+    close the batch).
+    """
+    await session.execute(
+        select(Batch.id).where(col(Batch.id) == batch.id).with_for_update()
+    )
     counts = dict(
         (
             await session.execute(

@@ -202,7 +202,7 @@ async def record_failure(
         set_committed_value(endpoint, "consecutive_failures", failures)
         gone = result.status_code == 410
         if gone or endpoint.consecutive_failures >= DISABLE_AFTER_FAILURES:
-            notification = disable_endpoint(session, endpoint, gone=gone)
+            notification = await disable_endpoint(session, endpoint, gone=gone)
     final = delivery.attempts >= MAX_ATTEMPTS or (
         endpoint is not None and not endpoint.enabled
     )
@@ -242,12 +242,27 @@ async def count_failure(session: AsyncSession, endpoint_id: str) -> int:
     return int(result.scalar_one())
 
 
-def disable_endpoint(
+async def disable_endpoint(
     session: AsyncSession, endpoint: WebhookEndpoint, *, gone: bool
-) -> Notification:
-    """Turn the endpoint off and tell its owner why; the caller commits."""
-    endpoint.enabled = False
-    endpoint.disabled_at = utcnow()
+) -> Notification | None:
+    """Turn the endpoint off and tell its owner why; the caller commits.
+
+    Deliveries of one endpoint fail at the same time on several workers: the
+    conditional update lets only the first turn it off, so the owner hears once.
+    """
+    now = utcnow()
+    turned_off = await session.execute(
+        sa.update(WebhookEndpoint)
+        .where(
+            col(WebhookEndpoint.id) == endpoint.id,
+            col(WebhookEndpoint.enabled).is_(True),
+        )
+        .values(enabled=False, disabled_at=now)
+    )
+    set_committed_value(endpoint, "enabled", False)
+    if turned_off.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    set_committed_value(endpoint, "disabled_at", now)
     why = (
         "the receiver answered 410 Gone"
         if gone
