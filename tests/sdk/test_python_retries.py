@@ -222,3 +222,19 @@ def test_the_backoff_grows_and_stays_under_its_ceiling() -> None:
     assert all(2.0 <= w <= 4.0 for w in waits[4:])  # type: ignore[operator]
     assert policy.wait(11, None) is None
     assert policy.wait(1, 3.0) == 3.0
+
+
+def test_a_signup_whose_answer_was_lost_is_replayed_without_its_secrets(
+    live_server: support.LiveServer, proxy: TcpProxy
+) -> None:
+    client = HarvestClient(base_url=f"http://127.0.0.1:{proxy.port}/v1", retry=FAST)
+    proxy.drop_next_response()
+
+    session = client.signup(email="lost@example.com", password=PASSWORD, name="Lost")
+
+    assert session.user.email == "lost@example.com"
+    assert session.tokens.access_token is None
+    again = HarvestClient(base_url=api_url(live_server))
+    assert again.login(email="lost@example.com", password=PASSWORD).user.id == (
+        session.user.id
+    )

@@ -76,9 +76,13 @@ export interface User {
   last_login?: Timestamp | null;
 }
 
+/**
+ * Credentials are null in the replay of a POST whose first answer was lost:
+ * the server keeps answers for `Idempotency-Key`, not secrets.
+ */
 export interface Tokens {
-  access_token: string;
-  refresh_token: string;
+  access_token: string | null;
+  refresh_token: string | null;
   expires_in: number;
 }
 
@@ -231,11 +235,11 @@ export interface AccountDeletion {
   deletion_date: Timestamp;
 }
 
-/** An API key; `key` is masked except right after creation or rotation. */
+/** An API key; `key` is masked except right after creation or rotation (and null in that POST's replay, as in `Tokens`). */
 export interface ApiKey {
   id: string;
   name: string;
-  key: string;
+  key: string | null;
   last_4?: string;
   permissions: Permission[];
   last_used?: Timestamp | null;

@@ -102,18 +102,18 @@ test("auth routes sign up, log in, refresh, reset and log out", async () => {
   const anonymous = new HarvestClient({ baseUrl: BASE_URL });
 
   const session = await anonymous.login({ email: account.email, password: PASSWORD, remember_me: true });
-  const refreshed = await anonymous.refresh(session.tokens.refresh_token);
+  const refreshed = await anonymous.refresh(session.tokens.refresh_token ?? "");
   const mailed = await anonymous.forgotPassword(account.email);
   const token = /rst_[A-Za-z0-9_-]+/.exec(await mailTo(account.email))?.[0] ?? "";
   const reset = await anonymous.resetPassword({ token, password: "NewSecurePass456!" });
   const again = await anonymous.login({ email: account.email, password: "NewSecurePass456!" });
-  const loggedOut = await anonymous.logout(again.tokens.refresh_token);
+  const loggedOut = await anonymous.logout(again.tokens.refresh_token ?? "");
 
   assert.equal(account.session.user.name, "Ada");
   assert.equal(session.user.id, account.id);
   assert.notEqual(refreshed.refresh_token, session.tokens.refresh_token);
   assert.ok(mailed.success && reset.success && loggedOut.success);
-  await assert.rejects(anonymous.refresh(again.tokens.refresh_token), Unauthorized);
+  await assert.rejects(anonymous.refresh(again.tokens.refresh_token ?? ""), Unauthorized);
   assert.equal(anonymous.oauthUrl("github"), `${BASE_URL}/auth/oauth/github`);
 });
 
@@ -175,7 +175,7 @@ test("user routes read, update, manage keys and schedule deletion", async () => 
 
   assert.equal(me.email, account.email);
   assert.equal(updated.user.bio, "Writes things");
-  assert.ok(issued.api_key.key.startsWith("hv_"));
+  assert.ok(issued.api_key.key?.startsWith("hv_"));
   assert.deepEqual(keys.map((k) => k.id), [issued.api_key.id]);
   assert.notEqual(rotated.api_key.key, issued.api_key.key);
   assert.equal(seenByKey.id, account.id);

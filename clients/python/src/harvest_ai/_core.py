@@ -194,9 +194,14 @@ def error_of(response: httpx.Response) -> APIError:
 
 def parse(response: httpx.Response, call: Call[T]) -> T:
     raise_for_error(response)
-    if not response.content:
-        return call.parse(None)
-    return call.parse(response.json())
+    try:
+        return call.parse(response.json() if response.content else None)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise APIError(
+            f"{call.method} {call.path}: the answer is not what the API describes",
+            status=response.status_code,
+            request_id=response.headers.get("x-request-id"),
+        ) from exc
 
 
 def origin_url(base_url: str, path: str) -> str:

@@ -101,8 +101,11 @@ class User(Model):
 
 
 class Tokens(Model):
-    access_token: str
-    refresh_token: str
+    """Credentials are None in the replay of a POST whose first answer was
+    lost: the server keeps answers for ``Idempotency-Key``, not secrets."""
+
+    access_token: str | None
+    refresh_token: str | None
     expires_in: int
 
 
@@ -114,10 +117,11 @@ class AuthSession(Model):
 
 
 class RefreshedTokens(Model):
-    """A new access token, and the refresh token to use next time."""
+    """A new access token, and the refresh token to use next time (None in
+    a replay, as in ``Tokens``)."""
 
-    access_token: str
-    refresh_token: str
+    access_token: str | None
+    refresh_token: str | None
     expires_in: int
 
 
@@ -248,11 +252,12 @@ class AccountDeletion(Model):
 
 
 class ApiKey(Model):
-    """An API key; ``key`` is masked except when just created or rotated."""
+    """An API key; ``key`` is masked except when just created or rotated (and
+    None in the replay of that POST, as in ``Tokens``)."""
 
     id: str
     name: str
-    key: str
+    key: str | None
     last_4: str | None = None
     permissions: list[str]
     last_used: datetime | None = None
