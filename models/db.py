@@ -96,6 +96,14 @@ def is_redis_outage(error: BaseException) -> bool:
     )
 
 
+def is_unstorable_text(error: BaseException) -> bool:
+    """True when the database refused a value's characters (PostgreSQL stores
+    no NUL character in text or JSON)."""
+    original = getattr(error, "orig", None)
+    name = type(original).__name__ if original is not None else ""
+    return name in ("CharacterNotInRepertoireError", "UntranslatableCharacterError")
+
+
 def is_outage(error: BaseException) -> bool:
     """True when ``error`` means the database could not be reached or answered."""
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:

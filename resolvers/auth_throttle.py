@@ -91,24 +91,36 @@ async def check_login_allowed(
     """
     now = time.time()
     keys = throttle_keys(email, client_ip)
+    account_last = 0.0
     for rule, key in keys:
         failures, last = await counter.failures(key)
-        wait = last + delay_after(rule, failures) - now
-        if wait > 0:
-            retry_after = max(1, math.ceil(wait))
-            reset_at = datetime.fromtimestamp(now + retry_after, UTC)
-            raise RateLimited(
-                "Too many failed logins: wait before trying again",
-                details={"scope": rule.scope},
-                extra={
-                    "retry_after": retry_after,
-                    "limit": rule.free_failures,
-                    "remaining": 0,
-                    "reset_at": isoformat(reset_at),
-                },
-                headers={"Retry-After": str(retry_after)},
-            )
-    await counter.record_failure(keys[0][1])
+        if rule is ACCOUNT_RULE:
+            account_last = last
+        _refuse_if_too_soon(rule, last + delay_after(rule, failures) - now, now)
+    # The count the reservation returns is atomic (Redis HINCRBY), so of
+    # concurrent attempts each is judged by the ones that began before it.
+    count = await counter.record_failure(keys[0][1])
+    since = account_last or now
+    wait = since + delay_after(ACCOUNT_RULE, count - 1) - now
+    _refuse_if_too_soon(ACCOUNT_RULE, wait, now)
+
+
+def _refuse_if_too_soon(rule: ThrottleRule, wait: float, now: float) -> None:
+    if wait <= 0:
+        return
+    retry_after = max(1, math.ceil(wait))
+    reset_at = datetime.fromtimestamp(now + retry_after, UTC)
+    raise RateLimited(
+        "Too many failed logins: wait before trying again",
+        details={"scope": rule.scope},
+        extra={
+            "retry_after": retry_after,
+            "limit": rule.free_failures,
+            "remaining": 0,
+            "reset_at": isoformat(reset_at),
+        },
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 async def record_login_failure(

