@@ -58,7 +58,7 @@ async def saturate(
     (or until ``limit`` requests): throughput and latency."""
     latencies: list[float] = []
     errors = 0
-    deadline = time.perf_counter() + seconds
+    deadline = 0.0
     budget = [limit if limit is not None else 1 << 62]
 
     async def client(session: aiohttp.ClientSession) -> None:
@@ -73,6 +73,7 @@ async def saturate(
     async with _session(concurrency) as session:
         await _send(session, call)  # one connection warm before the clock runs
         started = time.perf_counter()
+        deadline = started + seconds
         await asyncio.gather(*(client(session) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     return _figures(latencies, errors, elapsed)
