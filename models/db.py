@@ -99,9 +99,15 @@ def is_redis_outage(error: BaseException) -> bool:
 def is_unstorable_text(error: BaseException) -> bool:
     """True when the database refused a value's characters (PostgreSQL stores
     no NUL character in text or JSON)."""
-    original = getattr(error, "orig", None)
-    name = type(original).__name__ if original is not None else ""
-    return name in ("CharacterNotInRepertoireError", "UntranslatableCharacterError")
+    refused = ("CharacterNotInRepertoireError", "UntranslatableCharacterError")
+    current: BaseException | None = error
+    for _ in range(4):
+        if current is None:
+            return False
+        if type(current).__name__ in refused:
+            return True
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
 
 
 def is_outage(error: BaseException) -> bool:
