@@ -36,7 +36,7 @@ def preflight(origin: str, method: str = "POST", headers: str = "") -> dict[str,
 
 
 def test_responses_are_gzipped_when_asked(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url) as client:
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
         zipped = client.get("/v1/openapi.json", headers={"Accept-Encoding": "gzip"})
         plain = client.get("/v1/openapi.json", headers={"Accept-Encoding": "identity"})
 
@@ -92,7 +92,7 @@ async def test_event_streams_are_never_gzipped(
 def test_preflight_from_an_allowed_origin_is_accepted(
     live_server: LiveServer, origin: str
 ) -> None:
-    with httpx.Client(base_url=live_server.url) as client:
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
         response = client.options(
             "/v1/generate",
             headers=preflight(
@@ -121,7 +121,7 @@ def test_preflight_from_an_allowed_origin_is_accepted(
 def test_preflight_from_another_origin_is_refused(
     live_server: LiveServer, origin: str
 ) -> None:
-    with httpx.Client(base_url=live_server.url) as client:
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
         response = client.options("/v1/generate", headers=preflight(origin))
 
     assert response.status_code == 400
@@ -134,7 +134,7 @@ def test_preflight_from_another_origin_is_refused(
 def test_preflight_asking_for_an_unknown_header_is_refused(
     live_server: LiveServer,
 ) -> None:
-    with httpx.Client(base_url=live_server.url) as client:
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
         response = client.options(
             "/v1/generate",
             headers=preflight("https://app.harvest.ai", headers="x-secret-sauce"),
@@ -147,7 +147,7 @@ def test_preflight_asking_for_an_unknown_header_is_refused(
 
 
 def test_simple_requests_expose_the_platform_headers(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url) as client:
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
         allowed = client.get(
             "/v1/openapi.json", headers={"Origin": "https://app.harvest.ai"}
         )
@@ -167,7 +167,7 @@ def test_simple_requests_expose_the_platform_headers(live_server: LiveServer) ->
 def test_supported_api_versions_are_accepted(
     live_server: LiveServer, version: str
 ) -> None:
-    with httpx.Client(base_url=live_server.url) as client:
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
         response = client.get("/v1/openapi.json", headers={"X-API-Version": version})
 
     assert response.status_code == 200
@@ -178,7 +178,7 @@ def test_supported_api_versions_are_accepted(
 def test_an_unsupported_api_version_names_the_header(
     live_server: LiveServer, version: str
 ) -> None:
-    with httpx.Client(base_url=live_server.url) as client:
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
         response = client.get("/v1/openapi.json", headers={"X-API-Version": version})
 
     assert response.status_code == 400
@@ -191,7 +191,7 @@ def test_an_unsupported_api_version_names_the_header(
 def test_a_refused_version_is_counted_and_carries_every_platform_header(
     live_server: LiveServer,
 ) -> None:
-    with httpx.Client(base_url=live_server.url) as client:
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
         accepted = client.get("/v1/openapi.json")
         refused = client.get("/v1/openapi.json", headers={"X-API-Version": "2"})
 
@@ -207,7 +207,7 @@ def test_a_refused_version_is_counted_and_carries_every_platform_header(
 def test_an_unsupported_api_version_is_refused_on_graphql_too(
     live_server: LiveServer,
 ) -> None:
-    with httpx.Client(base_url=live_server.url) as client:
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
         response = client.post(
             "/graphql",
             json={"query": "{ __typename }"},
