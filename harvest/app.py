@@ -122,9 +122,6 @@ class Parts:
             self.services.attempts = RedisAttemptCounter(
                 self.redis, namespace=settings.rate_limit_namespace
             )
-        self.services.rate_limits = make_rate_limit_store(
-            self.redis, namespace=settings.rate_limit_namespace
-        )
 
 
 async def going_away(app: Starlette, *, grace_seconds: float) -> None:
