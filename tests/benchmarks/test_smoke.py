@@ -1,8 +1,9 @@
 """The benchmarks' smoke pass: every benchmark once, at its quick sizes with no
-warm-up, on SQLite, with loose bounds (a figure far off its target means a
-benchmark or the path it measures broke; the targets themselves are for the
-full run, ``python -m benchmarks run``). One test, so that the ten run in
-order in one process and their time adds up."""
+warm-up, on SQLite, with loose bounds: a ratio 20 times off its target, or
+a latency over ten seconds, means a benchmark or the path it measures broke
+(the targets themselves are for the full run, ``python -m benchmarks run``).
+One test, so that the ten run in order in one process and their time adds
+up."""
 
 from __future__ import annotations
 
@@ -13,15 +14,17 @@ from benchmarks.__main__ import MODULES, benchmark
 from benchmarks.harness import Plan, Row
 from benchmarks.stage import Stage
 
-LOOSE = {"ratio": 10.0, "absolute": 10.0, "added": 100.0}
+LOOSE = 20.0  # ratios, memory and counts: within 20x of the target (cold, short)
+SLOWEST_MS = 10_000.0  # latencies: a request or stream over 10 s is broken
 BUDGET_SECONDS = 60.0
 
 
 def within_loose_bounds(row: Row) -> bool:
-    factor = LOOSE[row.measure]
+    if row.unit == "ms":  # queueing past saturation makes latency ratios huge
+        return row.subject <= SLOWEST_MS
     if row.op == ">=":
-        return row.value >= row.target / factor
-    return row.value <= row.target * factor
+        return row.value >= row.target / LOOSE
+    return row.value <= row.target * LOOSE
 
 
 async def test_every_benchmark_runs_its_quick_pass_within_a_minute() -> None:
