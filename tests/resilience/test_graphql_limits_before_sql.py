@@ -171,7 +171,7 @@ async def test_aliased_logins_never_try_more_passwords_than_they_count(
 
 @pytest.mark.xfail(
     REDIS_URL is not None,
-    reason="#3 with Redis counters, a batch of logins is not yet throttled "
+    reason="#11: with Redis counters, a batch of logins is not yet throttled "
     "within the batch",
     strict=False,
 )
