@@ -28,6 +28,9 @@ from rest_compat.documents import (
 )
 from rest_compat.table import BODY, Route
 
+# The spec's pagination parameters, taken by every list route.
+PAGE = ("page", "limit", "sort", "order")
+
 ROUTES: list[Route] = [
     Route(
         "GET",
@@ -261,7 +264,7 @@ ROUTES: list[Route] = [
         "The caller's API keys, masked",
         "users",
         document=users.API_KEYS,
-        query=("page", "limit", "sort", "order"),
+        query=PAGE,
         unwrap=True,
     ),
     Route(
@@ -294,7 +297,7 @@ ROUTES: list[Route] = [
         "The caller's teams, with their role, size and owner",
         "teams",
         document=team.TEAM_LIST,
-        query=("page", "limit", "sort", "order"),
+        query=PAGE,
         unwrap=True,
     ),
     Route(
@@ -400,10 +403,7 @@ ROUTES: list[Route] = [
             "team_id",
             "search",
             "mine",
-            "page",
-            "limit",
-            "sort",
-            "order",
+            *PAGE,
         ),
         unwrap=True,
     ),
@@ -460,7 +460,7 @@ ROUTES: list[Route] = [
         "The caller's notifications, newest first (implied)",
         "notifications",
         document=notification.NOTIFICATION_LIST,
-        query=("unread_only", "page", "limit", "sort", "order"),
+        query=("unread_only", *PAGE),
         unwrap=True,
     ),
     Route(
@@ -507,7 +507,7 @@ ROUTES: list[Route] = [
         "The caller's invoices, newest first",
         "billing",
         document=billing.LIST_INVOICES,
-        query=("page", "limit", "sort", "order"),
+        query=PAGE,
         unwrap=True,
     ),
     Route(
@@ -531,7 +531,7 @@ ROUTES: list[Route] = [
         "Your webhook endpoints",
         "webhooks",
         document=webhook.LIST_ENDPOINTS,
-        query=("page", "limit", "sort", "order"),
+        query=PAGE,
         unwrap=True,
     ),
     Route(
@@ -588,7 +588,7 @@ ROUTES: list[Route] = [
         "The endpoint's deliveries, newest first",
         "webhooks",
         document=webhook.LIST_DELIVERIES,
-        query=("status", "page", "limit", "sort", "order"),
+        query=("status", *PAGE),
         unwrap=True,
     ),
     Route(
