@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from models.db import is_outage, is_redis_outage, is_unstorable_text
@@ -110,6 +110,22 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     return error_response(error)
 
 
+# nginx's code for "the client closed the request": nobody reads the answer,
+# but the access log shows what happened instead of a 500.
+CLIENT_CLOSED_REQUEST = 499
+
+
+async def handle_client_disconnect(request: Request, exc: Exception) -> Response:
+    """The client went away while its request body was still being read:
+    nothing was started, so there is nothing to keep and nothing to log as
+    an error."""
+    logger.info(
+        "client disconnected before its request was read",
+        extra={"method": request.method, "path": request.url.path},
+    )
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
+
+
 def error_code_of(exc: BaseException) -> ErrorCode:
     return as_domain_error(exc).code
 
@@ -117,5 +133,6 @@ def error_code_of(exc: BaseException) -> ErrorCode:
 EXCEPTION_HANDLERS = {
     HarvestError: handle_harvest_error,
     HTTPException: handle_http_exception,
+    ClientDisconnect: handle_client_disconnect,
     Exception: handle_unexpected,
 }
