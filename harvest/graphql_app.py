@@ -14,6 +14,9 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions.protocols.graphql_ws.handlers import (
+    BaseGraphQLWSHandler,
+)
 from strawberry.types.unset import UNSET, UnsetType
 
 from resolvers import realtime
@@ -28,8 +31,38 @@ LEASE_STATE = "websocket_lease"
 GRAPHIQL_PAGE = Path(__file__).resolve().parent / "static" / "graphiql" / "index.html"
 
 
+class StreamingSchema:
+    """A schema whose ``subscribe`` runs any operation as a stream.
+
+    The legacy ``graphql-ws`` protocol carries queries and mutations as well
+    as subscriptions (a client may send everything over its socket), but
+    Strawberry's handler for it hands every operation to ``subscribe``, which
+    refuses anything but a subscription. ``stream`` answers a query or a
+    mutation with its one result, and a subscription with its results.
+    """
+
+    def __init__(self, schema: Any) -> None:
+        self._schema = schema
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._schema, name)
+
+    async def subscribe(self, query: str, **options: Any) -> Any:
+        return await self._schema.stream(query, **options)
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """``graphql-ws`` answering queries and mutations like ``graphql-transport-ws``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.schema = cast(Any, StreamingSchema(self.schema))
+
+
 class HarvestGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view, building our context from the caller's credential."""
+
+    graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(
         self,

@@ -22,7 +22,7 @@ from tests.subscriptions.factories import (
     make_generation,
     make_team,
 )
-from tests.subscriptions.wire import BLOG, close_code, receive, send
+from tests.subscriptions.wire import BLOG, close_code, receive, send, until
 from tests.support import LiveServer
 
 GENERATION_START = """
@@ -442,3 +442,39 @@ async def test_slow_subscriber_is_dropped_while_a_fast_one_gets_everything(
     assert errors[0]["extensions"]["details"]["reason"] == "slow_consumer"
     assert "generationFollow" in errors[0]["message"]
     assert largest_buffer <= 64 * 1024 + len(padding) + 200
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_query_and_a_mutation_over_the_socket_answer_like_over_http(
+    app: Starlette, live_server: LiveServer, protocol: str
+) -> None:
+    user = await make_user(app)
+    manager, client = await open_client(live_server, protocol, user.token)
+    try:
+        await client.subscribe("query { me { id email } }", op="q")
+        answer = await until(client.ws, "complete")
+        await client.subscribe(
+            'mutation { meUpdate(input: {name: "Over A Socket"}) { user { name } } }',
+            op="m",
+        )
+        changed = await until(client.ws, "complete")
+    finally:
+        await manager.__aexit__(None, None, None)
+
+    result = "next" if protocol == "graphql-transport-ws" else "data"
+    assert answer == [
+        {"id": "q", "type": result, "payload": {"data": {"me": user_fields(user)}}},
+        {"id": "q", "type": "complete"},
+    ]
+    assert changed == [
+        {
+            "id": "m",
+            "type": result,
+            "payload": {"data": {"meUpdate": {"user": {"name": "Over A Socket"}}}},
+        },
+        {"id": "m", "type": "complete"},
+    ]
+
+
+def user_fields(user: Any) -> dict[str, str]:
+    return {"id": user.id, "email": user.user.email}
