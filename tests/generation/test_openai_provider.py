@@ -115,3 +115,28 @@ async def test_unreachable_endpoint_is_service_unavailable() -> None:
 
     with pytest.raises(ServiceUnavailable):
         await unreachable.complete(request())
+
+
+async def test_a_stream_that_keeps_trickling_past_the_deadline_is_a_timeout(
+    peer: OpenAIPeer,
+) -> None:
+    # The peer sends a word every few milliseconds, so no single wait comes
+    # near the 5 s timeout; the whole call still has to end by its deadline.
+    trickling = OpenAICompatibleProvider(
+        api_key="k", base_url=peer.url, deadline_seconds=0.02, max_retries=0
+    )
+    received = []
+    with pytest.raises(Timeout):
+        async for delta in trickling.stream(request()):
+            received.append(delta)
+
+    assert len(received) < len(ANSWER.split(" "))
+
+
+async def test_a_completion_past_the_deadline_is_a_timeout(peer: OpenAIPeer) -> None:
+    late = OpenAICompatibleProvider(
+        api_key="k", base_url=peer.url, deadline_seconds=0.2, max_retries=0
+    )
+
+    with pytest.raises(Timeout):
+        await late.complete(request("peer-slow"))

@@ -30,6 +30,7 @@ def build_model_registry(settings: Settings) -> ModelRegistry:
             api_key=settings.openai_api_key,
             base_url=settings.openai_base_url,
             timeout_seconds=settings.model_timeout_seconds,
+            deadline_seconds=settings.model_deadline_seconds,
         )
         entries += [
             ModelEntry(name, provider)

@@ -7,6 +7,7 @@ content is CONTENT_FILTERED.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -32,6 +33,12 @@ FILTER_CODES = frozenset({"content_filter", "content_policy_violation"})
 def _refused() -> ContentFiltered:
     return ContentFiltered(
         "The model refused this request under its content policy: rephrase the input"
+    )
+
+
+def _past_deadline(seconds: float) -> Timeout:
+    return Timeout(
+        f"The model did not finish within {seconds:g} seconds: retry, or ask for less"
     )
 
 
@@ -64,10 +71,14 @@ class OpenAICompatibleProvider:
         api_key: str,
         base_url: str | None = None,
         timeout_seconds: float = 60.0,
+        deadline_seconds: float = 600.0,
         max_retries: int = 1,
         name: str = "openai",
     ) -> None:
         self.name = name
+        # ``timeout_seconds`` bounds each wait on the endpoint; a stream that
+        # keeps trickling would never trip it, so the whole call has a deadline.
+        self.deadline_seconds = deadline_seconds
         self.client = openai.AsyncOpenAI(
             api_key=api_key,
             base_url=base_url,
@@ -98,9 +109,13 @@ class OpenAICompatibleProvider:
         """One non-streaming call."""
         started = time.monotonic()
         try:
-            answer = await self.client.chat.completions.create(
-                **self._arguments(request)
-            )
+            async with asyncio.timeout(self.deadline_seconds):
+                answer = await self.client.chat.completions.create(
+                    **self._arguments(request)
+                )
+        except TimeoutError as exc:
+            self._log("complete", "deadline", started)
+            raise _past_deadline(self.deadline_seconds) from exc
         except (openai.OpenAIError, httpx.HTTPError) as exc:
             self._log("complete", type(exc).__name__, started)
             raise translate(exc) from exc
@@ -128,6 +143,9 @@ class OpenAICompatibleProvider:
                 stream_options={"include_usage": True},
             )
             async for event in stream:
+                if time.monotonic() - started > self.deadline_seconds:
+                    await stream.close()
+                    raise _past_deadline(self.deadline_seconds)
                 if event.usage is not None:
                     usage = ModelUsage(
                         event.usage.prompt_tokens, event.usage.completion_tokens
@@ -142,6 +160,9 @@ class OpenAICompatibleProvider:
                         yield ModelDelta(text=choice.delta.content)
         except ContentFiltered:
             self._log("stream", "content_filter", started)
+            raise
+        except Timeout:
+            self._log("stream", "deadline", started)
             raise
         except (openai.OpenAIError, httpx.HTTPError) as exc:
             self._log("stream", type(exc).__name__, started)
