@@ -2,8 +2,9 @@
 warm-up, on SQLite, with loose bounds: a ratio 20 times off its target, or
 a latency over ten seconds, means a benchmark or the path it measures broke
 (the targets themselves are for the full run, ``python -m benchmarks run``).
-One test, so that the ten run in order in one process and their time adds
-up."""
+One test, so that the ten run in order in one process. Their times are
+printed, not asserted: a timed test fails on a slow machine, and speed is the
+full run's to judge."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from benchmarks.stage import Stage
 
 LOOSE = 20.0  # ratios, memory and counts: within 20x of the target (cold, short)
 SLOWEST_MS = 10_000.0  # latencies: a request or stream over 10 s is broken
-BUDGET_SECONDS = 60.0
 
 
 def within_loose_bounds(row: Row) -> bool:
@@ -27,7 +27,7 @@ def within_loose_bounds(row: Row) -> bool:
     return row.value <= row.target * LOOSE
 
 
-async def test_every_benchmark_runs_its_quick_pass_within_a_minute() -> None:
+async def test_every_benchmark_runs_its_quick_pass_within_loose_bounds() -> None:
     stage = await Stage.open("sqlite")
     stage.keep = True  # one harvest serve for the benchmarks that can share it
     spent: dict[int, float] = {}
@@ -46,4 +46,4 @@ async def test_every_benchmark_runs_its_quick_pass_within_a_minute() -> None:
         assert math.isfinite(row.value), row
         assert not row.failures, row
         assert within_loose_bounds(row), row
-    assert sum(spent.values()) < BUDGET_SECONDS, spent
+    print("smoke pass, seconds per benchmark:", spent)
