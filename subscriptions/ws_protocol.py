@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
@@ -84,7 +84,7 @@ GenerationCanceller = Callable[[RequestContext, str], Awaitable[None]]
 
 
 def server_time() -> str:
-    return isoformat(utcnow())
+    return str(isoformat(utcnow()))
 
 
 def error_body(exc: HarvestError) -> dict[str, Any]:
@@ -455,8 +455,8 @@ class SpecConnection:
         assert self.rc is not None
         return self.rc
 
-    def _spawn(self, key: str, work: Awaitable[None]) -> None:
-        task = asyncio.create_task(work)  # type: ignore[arg-type]
+    def _spawn(self, key: str, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
         self.tasks[key] = task
         task.add_done_callback(lambda t: self._finished(key, t))
 

@@ -108,7 +108,7 @@ class GenerationMutation:
             info,
             generation.regenerate_generation,
             generation_id=str(id),
-            options=options,  # type: ignore[arg-type]
+            options=options,
         )
         return Generation.of(row)
 

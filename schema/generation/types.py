@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import Enum
+from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -143,8 +144,8 @@ class Generation:
             tokens_used=row.tokens_used,
             model=row.model,
             input=row.input,
-            options=row.options,
-            metadata=row.meta,
+            options=cast(JSON, row.options),
+            metadata=cast(JSON, row.meta),
             processing_time_ms=row.processing_time_ms,
             error=error,
             user_id=row.user_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -36,7 +37,7 @@ class Notification:
             title=row.title,
             message=row.message,
             action_url=row.action_url,
-            data=row.data,
+            data=cast(JSON, row.data),
             read=row.read_at is not None,
             read_at=row.read_at,
             created_at=row.created_at,

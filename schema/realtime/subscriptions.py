@@ -8,7 +8,7 @@ how to resume, and the operation completes.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -67,7 +67,9 @@ class RealtimeSubscription:
         ],
     ) -> AsyncGenerator[GenerationEvent, None]:
         rc = info.context.rc
-        generation_id = await start_generation(rc, dict(input or {}))
+        generation_id = await start_generation(
+            rc, dict(cast(dict[str, Any], input or {}))
+        )
         stream = await realtime.follow_generation(rc, generation_id=generation_id)
         async for event in _events(stream):
             yield event
