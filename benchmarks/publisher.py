@@ -61,6 +61,7 @@ def main() -> None:
         log_config=None,
         access_log=False,
         ws_max_size=1024 * 1024,
+        ws_per_message_deflate=False,  # as harvest serve by default
     )
     HarvestServer(config).run()
 

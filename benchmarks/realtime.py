@@ -264,7 +264,8 @@ async def echo_handler(ws: ServerConnection) -> None:
 
 
 async def run_echo_server(port: int) -> None:
-    async with serve(echo_handler, "127.0.0.1", port, max_queue=None):
+    # No compression, as harvest serve by default.
+    async with serve(echo_handler, "127.0.0.1", port, max_queue=None, compression=None):
         await asyncio.Future()
 
 

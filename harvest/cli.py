@@ -33,6 +33,7 @@ def _serve(args: argparse.Namespace) -> int:
         "access_log": False,
         "timeout_graceful_shutdown": args.grace,
         "ws_max_size": 1024 * 1024,
+        "ws_per_message_deflate": settings.ws_per_message_deflate,
         "proxy_headers": True,
     }
     if args.workers > 1:

@@ -42,6 +42,9 @@ class Settings:
     stripe_webhook_secret: str | None = None
     stripe_base_url: str | None = None
     webhook_allow_private: bool = False
+    # permessage-deflate keeps a zlib state per WebSocket, about 46 KB each
+    # idle or not; frames here are small JSON, so it is off unless asked for.
+    ws_per_message_deflate: bool = False
     webhook_retry_base_seconds: float = 5.0
     webhook_timeout_seconds: float = 10.0
     job_lease_seconds: float = 30.0
@@ -184,6 +187,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
         stripe_base_url=env.get("HARVEST_STRIPE_BASE_URL") or None,
         webhook_allow_private=_flag(env.get("HARVEST_WEBHOOK_ALLOW_PRIVATE")),
+        ws_per_message_deflate=_flag(env.get("HARVEST_WS_PER_MESSAGE_DEFLATE")),
         webhook_timeout_seconds=float(env.get("HARVEST_WEBHOOK_TIMEOUT_SECONDS", "10")),
         job_lease_seconds=float(env.get("HARVEST_JOB_LEASE_SECONDS", "30")),
         cors_origins=origins,

@@ -101,6 +101,7 @@ class LiveServer:
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=5,
+            ws_per_message_deflate=self.settings.ws_per_message_deflate,
         )
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self.server.run, daemon=True)

@@ -66,5 +66,6 @@ def serve(app: Any, port: int, **options: Any) -> None:
         port=port,
         log_level="warning",
         access_log=False,
+        ws_per_message_deflate=False,  # as harvest serve by default
         **options,
     )

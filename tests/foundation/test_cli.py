@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from tests.support import free_port
 
@@ -54,10 +57,10 @@ def test_serve_refuses_production_without_a_secret_and_says_why(tmp_path: Path) 
     assert "SQLite" in result.stderr
 
 
-@pytest.fixture
-def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+@contextlib.contextmanager
+def serving(tmp_path: Path, workers: str, **env: str) -> Iterator[str]:
+    """``harvest serve`` in a subprocess, answering health; yields its URL."""
     port = free_port()
-    workers = str(request.param)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -69,7 +72,7 @@ def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
             "--workers",
             workers,
         ],
-        env={**os.environ, **base_env(tmp_path)},
+        env={**os.environ, **base_env(tmp_path), **env},
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -89,9 +92,31 @@ def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
         process.wait(timeout=30)
 
 
+@pytest.fixture
+def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    with serving(tmp_path, str(request.param)) as url:
+        yield url
+
+
 @pytest.mark.parametrize("served", [1, 2], indirect=True)
 def test_serve_answers_health_with_one_or_several_workers(served: str) -> None:
     responses = [httpx.get(served + "/healthz", timeout=5) for _ in range(4)]
 
     assert {r.status_code for r in responses} == {200}
     assert httpx.get(served + "/readyz", timeout=5).json()["checks"]["database"] == "ok"
+
+
+@pytest.mark.parametrize(("flag", "offered"), [("", False), ("true", True)])
+async def test_serve_compresses_websockets_only_when_asked(
+    tmp_path: Path, flag: str, offered: bool
+) -> None:
+    with serving(tmp_path, "1", HARVEST_WS_PER_MESSAGE_DEFLATE=flag) as url:
+        # The client offers permessage-deflate; the server takes it or not.
+        async with connect(
+            url.replace("http", "ws") + "/graphql",
+            subprotocols=[Subprotocol("graphql-transport-ws")],
+        ) as ws:
+            assert ws.response is not None
+            extensions = ws.response.headers.get("Sec-WebSocket-Extensions") or ""
+
+    assert ("permessage-deflate" in extensions) is offered
