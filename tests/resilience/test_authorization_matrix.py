@@ -10,6 +10,7 @@ checked for foreign ids.
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import uuid
@@ -31,6 +32,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
+    GraphQLSchema,
     Undefined,
     build_schema,
     get_named_type,
@@ -399,6 +401,7 @@ def module_settings(
         webhook_allow_private=True,
         rate_limit_namespace=uuid.uuid4().hex[:12],
         rate_limits=limits,
+        offline_writer_delay_seconds=0.0,
     )
     if pg_database is not None:
         support.truncate_pg(pg_database)
@@ -428,8 +431,14 @@ async def world(world_app: Starlette, http: httpx.AsyncClient) -> World:
 # --- completeness --------------------------------------------------------
 
 
+@functools.cache
+def sdl_schema() -> GraphQLSchema:
+    """The printed schema, built once (building it takes a good part of a second)."""
+    return build_schema(SCHEMA.read_text(encoding="utf-8"))
+
+
 def schema_roots() -> dict[str, dict[str, GraphQLField]]:
-    schema = build_schema(SCHEMA.read_text(encoding="utf-8"))
+    schema = sdl_schema()
     roots = {}
     for root in (schema.query_type, schema.mutation_type, schema.subscription_type):
         assert root is not None
@@ -439,7 +448,7 @@ def schema_roots() -> dict[str, dict[str, GraphQLField]]:
 
 def schema_edges() -> set[tuple[str, str]]:
     """Object-typed fields (off the roots) whose type carries an ``id``."""
-    schema = build_schema(SCHEMA.read_text(encoding="utf-8"))
+    schema = sdl_schema()
     edges = set()
     for name, kind in schema.type_map.items():
         if name.startswith("__") or name in ("Query", "Mutation", "Subscription"):
@@ -454,7 +463,7 @@ def schema_edges() -> set[tuple[str, str]]:
 
 
 def all_fields() -> set[tuple[str, str]]:
-    schema = build_schema(SCHEMA.read_text(encoding="utf-8"))
+    schema = sdl_schema()
     return {
         (name, field_name)
         for name, kind in schema.type_map.items()
