@@ -10,6 +10,7 @@ checked for foreign ids.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import shutil
@@ -832,3 +833,169 @@ async def test_graphql_subscriptions_refuse_foreign_ids(
         "follow": "NOT_FOUND",
         "events": "NOT_FOUND",
     }, got
+
+
+# --- nested edges: a foreign parent hides them, a visible one leaks nothing
+
+
+def leaves(type_name: str) -> str:
+    """Every argument-free scalar or enum field of ``type_name``."""
+    kind = sdl_schema().type_map[type_name]
+    assert isinstance(kind, GraphQLObjectType)
+    names = [
+        name
+        for name, fld in kind.fields.items()
+        if not fld.args
+        and isinstance(get_named_type(fld.type), GraphQLScalarType | GraphQLEnumType)
+    ]
+    return "{ " + " ".join(names) + " }"
+
+
+def through(root: str, args: str, *edges: tuple[str, str]) -> str:
+    """A query of ``root(args)`` selecting each (edge, its type)'s leaves."""
+    inner = " ".join(f"{edge} {leaves(kind)}" for edge, kind in edges)
+    return f"query {{ {root}({args}) {{ id {inner} }} }}"
+
+
+FOREIGN_PARENTS = {
+    "Team.members, Team.usage": lambda w: through(
+        "team",
+        f'id: "{w.foreign.team}"',
+        ("members", "TeamMember"),
+        ("usage", "TeamUsage"),
+    ),
+    "Generation.versions": lambda w: through(
+        "generation",
+        f'id: "{w.foreign.generation}"',
+        ("versions", "GenerationVersion"),
+    ),
+    "Template.author": lambda w: through(
+        "template", f'id: "{w.foreign.template}"', ("author", "TemplateAuthor")
+    ),
+    "Batch.items": lambda w: through(
+        "batch", f'id: "{w.foreign.batch}"', ("items", "BatchItem")
+    ),
+}
+
+
+@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.parametrize("edges", list(FOREIGN_PARENTS))
+async def test_nested_edges_of_a_foreign_parent_answer_not_found(
+    world: World, http: httpx.AsyncClient, edges: str
+) -> None:
+    query = FOREIGN_PARENTS[edges](world)
+
+    for persona in ("owner", "non_member", "team_admin"):
+        response = await http.post(
+            "/graphql", json={"query": query}, headers=world.headers[persona]
+        )
+        body = response.json()
+        assert first_code(body) == "NOT_FOUND", (persona, body)
+        assert body.get("data") is None or not any(body["data"].values())
+        assert world.stranger.id not in response.text
+
+
+VISIBLE_EDGES = {
+    "Team.members": lambda w: through(
+        "team", f'id: "{w.team.team}"', ("members", "TeamMember")
+    ),
+    "TeamSummary.owner": lambda w: (
+        "query { teams(limit: 100) { teams { id owner "
+        f"{leaves('TeamOwner')} }} }} }}"
+    ),
+    "Template.author": lambda w: (
+        "query { templates(limit: 100) { templates { id author "
+        f"{leaves('TemplateAuthor')} }} }} }}"
+    ),
+    "Generation.versions": lambda w: (
+        f'query {{ generations(limit: 100, teamId: "{w.team.team}") '
+        f"{{ generations {{ id versions {leaves('GenerationVersion')} }} }} }}"
+    ),
+}
+
+
+@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.parametrize("edge", list(VISIBLE_EDGES))
+async def test_nested_edges_of_a_visible_parent_hold_no_foreign_id(
+    world: World, http: httpx.AsyncClient, edge: str
+) -> None:
+    query = VISIBLE_EDGES[edge](world)
+    forbidden = tenant_ids(world.foreign) | tenant_ids(world.own)
+    forbidden |= {world.stranger.id, world.users["owner"].id}
+
+    response = await http.post(
+        "/graphql", json={"query": query}, headers=world.headers["team_viewer"]
+    )
+
+    assert "errors" not in response.json(), response.text
+    assert world.team.team in response.text or edge != "Team.members"
+    assert sorted(i for i in forbidden if i in response.text) == []
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_subscribed_feeds_carry_no_foreign_generation(
+    world: World, server: support.LiveServer
+) -> None:
+    """The owner's feed and the team's feed, open while the stranger generates
+    in the stranger's team and then the owner and the writer generate: each
+    feed sees its own generation's events and nothing of the stranger's."""
+    feeds = {
+        "owner": ({"channel": "generations"}, "owner"),
+        "team": (
+            {"channel": "generations", "filters": {"team_id": world.team.team}},
+            "team_viewer",
+        ),
+    }
+    body = {
+        "format": "email",
+        "input": "Thank everyone",
+        "options": {"length": "short"},
+    }
+    async with contextlib.AsyncExitStack() as stack:
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(base_url=server.url, timeout=30)
+        )
+        sockets = {}
+        for name, (message, persona) in feeds.items():
+            token = world.headers[persona]["Authorization"].split()[1]
+            ws = await stack.enter_async_context(
+                connect(f"{server.ws_url}/v1?token={token}")
+            )
+            assert (await receive(ws))["type"] == "connected"
+            await send(ws, {"type": "subscribe", **message})
+            assert (await receive(ws))["type"] == "subscribed"
+            sockets[name] = ws
+        answers = {
+            "foreign": await http.post(
+                "/v1/generate",
+                json=body | {"metadata": {"team_id": world.foreign.team}},
+                headers=world.stranger.headers,
+            ),
+            "owner": await http.post(
+                "/v1/generate", json=body, headers=world.users["owner"].headers
+            ),
+            "team": await http.post(
+                "/v1/generate",
+                json=body | {"metadata": {"team_id": world.team.team}},
+                headers=world.writer.headers,
+            ),
+        }
+        assert all(a.status_code == 200 for a in answers.values()), answers
+        ids = {name: a.json()["generation"]["id"] for name, a in answers.items()}
+        seen: dict[str, list[dict[str, Any]]] = {}
+        for name, ws in sockets.items():
+            # up to the end of the feed's own generation, which started after
+            # the stranger's had finished
+            seen[name] = []
+            while not any(
+                f.get("generation_id") == ids[name]
+                and f["type"] == "generation_complete"
+                for f in seen[name]
+            ):
+                seen[name].append(await receive(ws, timeout=20))
+
+    for name, frames in seen.items():
+        assert not any(ids["foreign"] in orjson.dumps(f).decode() for f in frames), (
+            name,
+            frames,
+        )
