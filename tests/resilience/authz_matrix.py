@@ -182,6 +182,13 @@ def team_viewer_rate(persona: str, ownership: str) -> Expect:
 
 
 @_writes
+def team_editor_write(persona: str, ownership: str) -> Expect:
+    """Edit, regenerate or cancel: its author, or a team editor and up;
+    viewers are FORBIDDEN."""
+    return _author_or_team(persona, ownership, "editor")
+
+
+@_writes
 def team_admin_write(persona: str, ownership: str) -> Expect:
     """Change by its author, or a team admin and up; editors and viewers are
     FORBIDDEN (they see it but may not touch another member's work)."""
@@ -400,6 +407,27 @@ REST: dict[tuple[str, str], Entry] = {
     ),
 }
 
+# Root fields that no REST route runs, driven on /graphql over the same grid.
+GRAPHQL: dict[str, tuple[Entry, str]] = {
+    "generationEdit": (
+        Entry(team_editor_write, target="generation", fresh=True),
+        'mutation($id: ID!) { generationEdit(id: $id, content: "New") { id } }',
+    ),
+    "generationRegenerate": (
+        Entry(team_editor_write, target="generation", fresh=True),
+        "mutation($id: ID!) { generationRegenerate(id: $id) { id } }",
+    ),
+    "generationCancel": (
+        Entry(team_editor_write, target="queued", fresh=True),
+        "mutation($id: ID!) { generationCancel(id: $id) { id } }",
+    ),
+    "templateRender": (
+        Entry(team_member_read, target="template"),
+        'query($id: ID!) { templateRender(id: $id, variables: {topic: "x"})'
+        " { __typename } }",
+    ),
+}
+
 # GraphQL root fields. Most run behind a REST route (the table's documents),
 # so the persona grid above drives them too; ``GRAPHQL`` says which rule each
 # follows, for the credential gate and the foreign-id checks run on /graphql.
@@ -455,6 +483,11 @@ BY_ID: dict[str, str] = {
     "webhookDeliveryRedeliver": "webhook",
 }
 """Root fields that take another object's id: a foreign id answers NOT_FOUND."""
+
+READ_MUTATIONS = frozenset({"generationExport"})
+"""Mutations that only read (an export renders a generation the caller may
+see into a download link): a read-only key may run them; every other
+mutation refuses it."""
 
 CALLER_FIELDS = frozenset(
     {

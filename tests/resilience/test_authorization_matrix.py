@@ -274,6 +274,9 @@ async def target(
         host = await make_user(world.app, name="host", tier="enterprise")
         team = await session_team(world.app, await new_team(world.app, host, "Open"))
         return {"body.invite_code": team.invite_code}
+    if kind == "queued":
+        row = await make_generation(world.app, author, team_id=team_id, status="queued")
+        return {"id": row.id}
     if kind == "generation" and entry.fresh:
         return {"id": (await make_generation(world.app, author, team_id=team_id)).id}
     if kind == "generation":
@@ -486,6 +489,8 @@ def test_every_graphql_root_field_and_edge_is_in_the_matrix() -> None:
 
     assert sorted(fields - listed) == [], "root fields missing from the matrix"
     assert sorted(listed - fields) == [], "matrix names fields that are gone"
+    assert sorted(M.READ_MUTATIONS - set(schema_roots()["Mutation"])) == []
+    assert sorted(set(M.GRAPHQL) - fields) == []
     assert sorted(schema_edges() - set(M.EDGES)) == [], "edges missing"
     assert sorted(set(M.EDGES) - all_fields()) == [], "edges that are gone"
 
@@ -999,3 +1004,50 @@ async def test_subscribed_feeds_carry_no_foreign_generation(
             name,
             frames,
         )
+
+
+MUTATIONS = [
+    name for root, name in GATE if root == "Mutation" and name not in M.READ_MUTATIONS
+]
+
+
+@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.parametrize("name", MUTATIONS)
+async def test_graphql_mutation_refuses_a_read_only_key(
+    world: World, http: httpx.AsyncClient, name: str
+) -> None:
+    fld = schema_roots()["Mutation"][name]
+    query = document("mutation", name, fld, {})
+
+    response = await http.post(
+        "/graphql", json={"query": query}, headers=world.headers["read_key"]
+    )
+
+    assert first_code(response.json()) == "FORBIDDEN", (query, response.text)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.parametrize("name", list(M.GRAPHQL))
+async def test_graphql_only_field_answers_each_persona_and_ownership(
+    world: World, http: httpx.AsyncClient, name: str
+) -> None:
+    entry, query = M.GRAPHQL[name]
+    mismatches = []
+
+    for persona, ownership, expected in cells(entry):
+        params = await target(world, entry, persona, ownership)
+        response = await http.post(
+            "/graphql",
+            json={"query": query, "variables": {"id": params["id"]}},
+            headers=world.headers[persona],
+        )
+        body = response.json()
+        code = first_code(body)
+        wanted = None if expected == M.OK else CODES[int(expected)]
+        if code != wanted:
+            mismatches.append(
+                f"{persona}/{ownership}: expected {expected}, got {code} "
+                + response.text[:160]
+            )
+
+    assert mismatches == [], f"{name}:\n" + "\n".join(mismatches)
