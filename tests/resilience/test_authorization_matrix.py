@@ -40,6 +40,7 @@ from graphql import (
 from sqlmodel import col, select
 from starlette.applications import Starlette
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from harvest.app import create_app
 from harvest.settings import Settings
@@ -57,7 +58,7 @@ from tests.factories import UserHandle, make_user
 from tests.generation.factories import make_generation
 from tests.resilience import authz_matrix as M
 from tests.subscriptions.factories import expired_token, make_api_key
-from tests.subscriptions.wire import receive, send
+from tests.subscriptions.wire import close_code, receive, send
 from tests.team.factories import add_membership
 from tests.template.factories import make_template
 
@@ -711,7 +712,8 @@ LISTS = [
 
 
 def tenant_ids(tenant: Tenant) -> set[str]:
-    return {v for v in vars(tenant).values() if v and not v.endswith(".md")}
+    """The tenant's object ids (its export link is a link, not an id)."""
+    return {v for k, v in vars(tenant).items() if v and k != "export"}
 
 
 @pytest.mark.asyncio(loop_scope="module")
@@ -1054,3 +1056,59 @@ async def test_graphql_only_field_answers_each_persona_and_ownership(
             )
 
     assert mismatches == [], f"{name}:\n" + "\n".join(mismatches)
+
+
+WS_CLOSE = {
+    "anonymous": 1008,
+    "bad_token": 4000,
+    "expired_token": 4001,
+    "revoked_token": 4000,
+    "revoked_key": 4000,
+}
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_spec_websocket_closes_on_every_credential_persona(
+    world: World, server: support.LiveServer
+) -> None:
+    got = {}
+
+    for persona in M.CREDENTIALS:
+        headers = world.headers[persona]
+        async with connect(f"{server.ws_url}/v1", additional_headers=headers) as ws:
+            if not headers:
+                await send(ws, {"type": "subscribe", "channel": "generations"})
+            got[persona] = await close_code(ws)
+
+    assert got == WS_CLOSE
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_graphql_subscriptions_refuse_every_credential_persona(
+    world: World, server: support.LiveServer
+) -> None:
+    query = "subscription { notificationReceived { id } }"
+    got: dict[str, object] = {}
+
+    for persona in M.CREDENTIALS:
+        url = f"{server.ws_url}/graphql"
+        async with connect(url, subprotocols=["graphql-transport-ws"]) as ws:
+            init = {"type": "connection_init", "payload": world.headers[persona]}
+            await send(ws, init)
+            try:
+                frame = await receive(ws)
+                if frame["type"] == "connection_ack":
+                    ask = {"id": "1", "type": "subscribe", "payload": {"query": query}}
+                    await send(ws, ask)
+                    frame = await receive(ws)
+            except ConnectionClosed:
+                got[persona] = ws.close_code
+                continue
+            payload = frame.get("payload")
+            if isinstance(payload, list):
+                payload = {"errors": payload}
+            got[persona] = first_code(payload or {}) or frame
+
+    # a credential that fails is refused at connection_init (4403, the
+    # protocol's Forbidden); no credential at all, at the first subscribe
+    assert got == {"anonymous": "UNAUTHORIZED"} | {p: 4403 for p in M.CREDENTIALS[1:]}
