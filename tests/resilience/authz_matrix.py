@@ -482,7 +482,11 @@ BY_ID: dict[str, str] = {
     "webhookEndpointRotateSecret": "webhook",
     "webhookDeliveryRedeliver": "webhook",
 }
-"""Root fields that take another object's id: a foreign id answers NOT_FOUND."""
+"""Root fields that take another object's id: a foreign id answers NOT_FOUND.
+
+The schema has no Relay ``node(id)``: these by-id fields are what it would
+answer. Should one be added, the completeness test asks for its line here
+(``"node": ...``), and the foreign-id test then runs it like the others."""
 
 READ_MUTATIONS = frozenset({"generationExport"})
 """Mutations that only read (an export renders a generation the caller may

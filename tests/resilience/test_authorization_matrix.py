@@ -1112,3 +1112,28 @@ async def test_graphql_subscriptions_refuse_every_credential_persona(
     # a credential that fails is refused at connection_init (4403, the
     # protocol's Forbidden); no credential at all, at the first subscribe
     assert got == {"anonymous": "UNAUTHORIZED"} | {p: 4403 for p in M.CREDENTIALS[1:]}
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_key_deleted_while_in_use_is_refused_at_once(
+    world: World, http: httpx.AsyncClient
+) -> None:
+    """The revoked key persona was deleted before its first use; a key deleted
+    after use is refused on the very next request too, on both surfaces (no
+    cache keeps it alive)."""
+    user = await make_user(world.app, name="busy")
+    secret = await make_api_key(world.app, user, permissions=["read", "write"])
+    before = await http.get("/v1/users/me", headers=bearer(secret))
+    async with world.app.state.parts.db.session() as session:
+        digest = hash_secret(world.app.state.parts.config, secret)
+        first = await session.scalar(select(ApiKey.id).where(ApiKey.key_hash == digest))
+    deleted = await http.delete(f"/v1/users/me/api-keys/{first}", headers=user.headers)
+    after = await http.get("/v1/users/me", headers=bearer(secret))
+    graphql_after = await http.post(
+        "/graphql", json={"query": "{ me { id } }"}, headers=bearer(secret)
+    )
+
+    assert (before.status_code, deleted.status_code) == (200, 200)
+    assert after.status_code == 401
+    assert after.json()["error"]["code"] == "UNAUTHORIZED"
+    assert first_code(graphql_after.json()) == "UNAUTHORIZED"
