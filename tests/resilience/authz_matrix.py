@@ -52,7 +52,10 @@ Rule = Callable[[str, str], Expect]
 
 
 def _gate(persona: str, ownership: str) -> Expect:
-    """What every protected route answers before its own rule applies."""
+    """What every protected route answers before its own rule applies: 401
+    for a credential persona, tried once (on an object that exists). Rules
+    read it as ``if (gate := _gate(...)) or persona in CREDENTIALS: return
+    gate``: a credential persona has no other cell."""
     if persona in CREDENTIALS:
         return 401 if ownership == "own" else None
     return None
@@ -62,6 +65,8 @@ def _gate(persona: str, ownership: str) -> Expect:
 
 
 def public(persona: str, ownership: str) -> Expect:
+    """Sign-up, login, OAuth, the inbound billing webhook, the API's own
+    documents: whatever the credential, the same answer."""
     return ANY if ownership == "own" and persona in CREDENTIALS + USERS else None
 
 
@@ -94,6 +99,8 @@ def caller_write(persona: str, ownership: str) -> Expect:
 
 
 def owner_read(persona: str, ownership: str) -> Expect:
+    """Its owner (through a session or either key) reads it; anyone else gets
+    NOT_FOUND. No team shares these."""
     if (gate := _gate(persona, ownership)) or persona in CREDENTIALS:
         return gate
     if persona in TEAM:
