@@ -27,6 +27,7 @@ from resolvers.context import RequestContext
 from resolvers.errors import (
     Conflict,
     ContentFiltered,
+    Forbidden,
     HarvestError,
     NotFound,
     QuotaExceeded,
@@ -238,6 +239,9 @@ async def generate(
 async def _visible(
     session: AsyncSession, row: Generation | None, user_id: str, action: Action
 ) -> Generation | None:
+    """The row if the caller may see it (None: NOT_FOUND, its existence is
+    not disclosed); FORBIDDEN when they see it but their role does not allow
+    ``action``, as for every other team object."""
     if row is None:
         return None
     if row.user_id == user_id:
@@ -250,7 +254,10 @@ async def _visible(
     ):
         return None
     if not can(role, action):
-        return None
+        raise Forbidden(
+            f"Your role '{role}' in this team does not allow {action.value}",
+            details={"team_id": row.team_id, "role": role, "action": action.value},
+        )
     return row
 
 

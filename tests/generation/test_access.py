@@ -143,7 +143,8 @@ async def test_team_members_see_team_generations_and_outsiders_do_not(
     assert [g["id"] for g in listed.json()["generations"]] == [row.id]
     assert hidden.status_code == 404
     assert not_listed.status_code == 404
-    assert viewer_delete.status_code == 404
+    assert viewer_delete.status_code == 403
+    assert viewer_delete.json()["error"]["code"] == "FORBIDDEN"
 
 
 async def test_team_generation_needs_a_role_that_creates(
