@@ -5,11 +5,17 @@ and ``tokens``; its SSE ``id`` is the chunk's 0-based index, so a client can
 tell where it stopped), then ``complete``, or ``error`` on failure, or
 ``cancelled``. The chunks join into the stored content. The runner does not
 depend on this response: a client that disconnects loses nothing.
+
+While the model is silent the stream sends an SSE comment (``: keep-alive``)
+every ``sse_keepalive_seconds`` (15 s by default), so proxies and clients
+that drop idle connections keep the stream open; clients ignore comments.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
 import orjson
@@ -59,6 +65,43 @@ def frame(event: dict[str, Any]) -> bytes | None:
     return None
 
 
+async def with_keepalive(
+    frames: AsyncIterable[bytes], interval: float
+) -> AsyncIterator[bytes]:
+    """``frames``, with a keep-alive comment after each ``interval`` seconds in
+    which no frame came. The source is never cancelled mid-frame by the wait:
+    the pending read carries over to the next round."""
+    source = aiter(frames)
+    pending: asyncio.Future[bytes] | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(anext(source))
+            done, _ = await asyncio.wait({pending}, timeout=interval)
+            if not done:
+                yield KEEPALIVE
+                continue
+            try:
+                data = pending.result()
+            except StopAsyncIteration:
+                return
+            pending = None
+            yield data
+    finally:
+        if pending is not None and not pending.done():
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await pending
+        closer = getattr(source, "aclose", None)
+        if closer is not None:
+            await closer()
+
+
+def keepalive_seconds(request: Request) -> float:
+    """The keep-alive interval of this server's SSE streams."""
+    return float(request.app.state.parts.settings.sse_keepalive_seconds)
+
+
 async def event_stream(generation_id: str, handle: RunHandle) -> AsyncIterator[bytes]:
     yield sse("start", {"generation_id": generation_id})
     async for event in handle.follow():
@@ -91,7 +134,7 @@ async def generate_stream(request: Request) -> Response:
         )
     handle = launch_generation(ctx, row.id)
     return StreamingResponse(
-        event_stream(row.id, handle),
+        with_keepalive(event_stream(row.id, handle), keepalive_seconds(request)),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
