@@ -23,9 +23,9 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from resolvers.errors import ValidationFailed
-from resolvers.generation import start_generation
+from resolvers.generation import begin_generation
 from resolvers.generation_request import GenerationRequest
-from resolvers.generation_runner import RunHandle, launch_generation
+from resolvers.generation_runner import RunHandle
 from rest_compat.shim import read_json_body
 from schema.context import bearer_token
 from subscriptions import events
@@ -129,10 +129,9 @@ async def generate_stream(request: Request) -> Response:
         metadata=body.get("metadata"),  # type: ignore[arg-type]
     )
     async with ctx.db.session() as session:
-        row = await start_generation(
-            session, ctx=ctx, request=generation_request, launch=False
+        row, handle = await begin_generation(
+            session, ctx=ctx, request=generation_request
         )
-    handle = launch_generation(ctx, row.id)
     return StreamingResponse(
         with_keepalive(event_stream(row.id, handle), keepalive_seconds(request)),
         media_type="text/event-stream",
