@@ -149,11 +149,12 @@ class SharedSession:
         self.db = db
         self._session: AsyncSession | None = None
         self._lent = False
+        self._closed = False
         self.loans = 0
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        if self._lent:
+        if self._lent or self._closed:
             async with self.db.session() as own:
                 yield own
             return
@@ -180,6 +181,9 @@ class SharedSession:
             await session.rollback()
 
     async def close(self) -> None:
+        """End the shared session; later steps (a task that outlived the
+        request) get fresh sessions of their own."""
+        self._closed = True
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()

@@ -22,6 +22,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from resolvers.context import RequestContext
 from resolvers.errors import ValidationFailed
 from resolvers.generation import begin_generation
 from resolvers.generation_request import GenerationRequest
@@ -117,8 +118,17 @@ async def generate_stream(request: Request) -> Response:
         token=bearer_token(request.headers),
         client_ip=request.client.host if request.client else None,
         surface="sse",
+        shared_session=True,
     )
     request.state.rc = ctx
+    try:
+        return await _start_stream(request, ctx)
+    finally:
+        # the runner has its own sessions; the request's ends with its start
+        await ctx.close()
+
+
+async def _start_stream(request: Request, ctx: RequestContext) -> Response:
     body = await read_json_body(request)
     if not isinstance(body, dict):
         raise ValidationFailed(field="body", reason="must be a JSON object")
@@ -128,7 +138,7 @@ async def generate_stream(request: Request) -> Response:
         options=body.get("options") or {},
         metadata=body.get("metadata"),  # type: ignore[arg-type]
     )
-    async with ctx.db.session() as session:
+    async with ctx.session() as session:
         row, handle = await begin_generation(
             session, ctx=ctx, request=generation_request
         )
