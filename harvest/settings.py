@@ -37,6 +37,7 @@ class Settings:
     default_model: str | None = None
     model_timeout_seconds: float = 60.0
     model_deadline_seconds: float = 600.0
+    sse_keepalive_seconds: float = 15.0
     offline_writer_delay_seconds: float = 0.01
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None
@@ -180,6 +181,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         default_model=env.get("HARVEST_DEFAULT_MODEL") or None,
         model_timeout_seconds=float(env.get("HARVEST_MODEL_TIMEOUT_SECONDS") or 60),
         model_deadline_seconds=float(env.get("HARVEST_MODEL_DEADLINE_SECONDS") or 600),
+        sse_keepalive_seconds=float(env.get("HARVEST_SSE_KEEPALIVE_SECONDS") or 15),
         offline_writer_delay_seconds=float(
             env.get("HARVEST_OFFLINE_WRITER_DELAY_SECONDS") or 0.01
         ),

@@ -77,6 +77,10 @@ class Database:
                 await session.rollback()
                 raise
 
+    def shared(self) -> SharedSession:
+        """One session for a whole request, lent to its steps in turn."""
+        return SharedSession(self)
+
     async def ping(self) -> None:
         """Run ``SELECT 1``; raises when the database cannot be reached."""
         async with self.engine.connect() as conn:
@@ -126,3 +130,60 @@ def is_outage(error: BaseException) -> bool:
             for word in ("Connection", "CannotConnect", "InterfaceError", "Timeout")
         )
     return False
+
+
+class SharedSession:
+    """One session (and, on PostgreSQL, one connection and transaction) lent
+    in turn to the steps of a request: authentication, the resolver, loaders.
+
+    Each loan behaves like a fresh ``Database.session()``: the identity map is
+    emptied when it ends, uncommitted changes are rolled back, and an error
+    rolls back. A step that asks while another holds the loan (concurrent
+    resolvers) gets a fresh session of its own. On SQLite a read transaction
+    is ended with each loan (a held snapshot would make a later write fail);
+    on PostgreSQL (read committed) it stays open, so the request checks out,
+    pings and begins once instead of once per step. ``close`` ends it.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._session: AsyncSession | None = None
+        self._lent = False
+        self._closed = False
+        self.loans = 0
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        if self._lent or self._closed:
+            async with self.db.session() as own:
+                yield own
+            return
+        if self._session is None:
+            self._session = self.db.sessionmaker()
+        session = self._session
+        self._lent = True
+        self.loans += 1
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        finally:
+            self._lent = False
+            await self._settle(session)
+
+    async def _settle(self, session: AsyncSession) -> None:
+        # Detached first, as closing a session leaves them: a rollback would
+        # expire the objects the step hands back.
+        end = bool(session.new or session.dirty or session.deleted)
+        session.expunge_all()
+        if session.in_transaction() and (end or self.db.dialect != "postgresql"):
+            await session.rollback()
+
+    async def close(self) -> None:
+        """End the shared session; later steps (a task that outlived the
+        request) get fresh sessions of their own."""
+        self._closed = True
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()

@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import logging
 import secrets
+import time
+from collections import OrderedDict
 from datetime import timedelta
 
 import jwt
@@ -64,8 +66,32 @@ def issue_access_token(config: AppConfig, user: User) -> tuple[str, str]:
     return token, jti
 
 
+#: Access tokens already verified, with their claims, until they expire:
+#: a request is checked by the rate limiter and by authentication, and a
+#: client sends the same token many times. Only the signature and claim
+#: checks are remembered; whether the token was revoked since is decided by
+#: the database on every request (``authenticate_bearer``).
+VERIFIED_CACHE_SIZE = 4096
+_verified: OrderedDict[tuple[str, str], dict[str, object]] = OrderedDict()
+
+
 def decode_access_token(config: AppConfig, token: str) -> dict[str, object]:
     """Verify ``token`` and return its claims, or raise UNAUTHORIZED."""
+    key = (config.secret_key, token)
+    known = _verified.get(key)
+    if known is not None:
+        expires = known.get("exp")
+        if isinstance(expires, int | float) and time.time() < expires:
+            return dict(known)
+        _verified.pop(key, None)
+    claims = _verify_access_token(config, token)
+    _verified[key] = dict(claims)
+    if len(_verified) > VERIFIED_CACHE_SIZE:
+        _verified.popitem(last=False)
+    return claims
+
+
+def _verify_access_token(config: AppConfig, token: str) -> dict[str, object]:
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:

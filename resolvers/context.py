@@ -3,6 +3,7 @@ world (as Protocols from ``resolvers.ports``), and the request's identity."""
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,9 +12,11 @@ from typing import TYPE_CHECKING, Literal
 from resolvers.errors import Forbidden, HarvestError, Unauthorized
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import AsyncIterator, Mapping
 
-    from models.db import Database
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from models.db import Database, SharedSession
     from resolvers.ports import Services
 
 PrincipalKind = Literal["user", "api_key"]
@@ -76,6 +79,24 @@ class RequestContext:
     surface: str = "rest"
     auth_error: HarvestError | None = None
     extras: dict[str, object] = field(default_factory=dict)
+    #: the request's one session, when its surface ends it (``close``)
+    shared: SharedSession | None = None
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session for one step of the request: the request's shared one
+        when it has one, else a fresh one."""
+        if self.shared is not None:
+            async with self.shared.session() as session:
+                yield session
+        else:
+            async with self.db.session() as session:
+                yield session
+
+    async def close(self) -> None:
+        """End the request's shared session, if any."""
+        if self.shared is not None:
+            await self.shared.close()
 
     def require_principal(self) -> Principal:
         """The caller, or UNAUTHORIZED when the request carries no valid credential."""

@@ -45,6 +45,7 @@ from resolvers.generation_request import (
 )
 from resolvers.generation_runner import (
     TERMINAL_STATUSES,
+    RunHandle,
     await_generation,
     launch_generation,
     title_of,
@@ -60,7 +61,7 @@ from resolvers.permissions import (
 from resolvers.prompts import word_count
 from resolvers.ratelimit import check_generation_start, release_generation
 from resolvers.tiers import get_tier
-from resolvers.usage import generations_today, month_period, usage_between
+from resolvers.usage import Usage, generations_today, month_period, usage_between
 from subscriptions import channels, events
 
 __all__ = [
@@ -114,9 +115,14 @@ async def _tier_of(session: AsyncSession, user_id: str) -> str:
     return tier or "free"
 
 
-async def ensure_quota(session: AsyncSession, *, user_id: str) -> None:
-    """QUOTA_EXCEEDED when the month's generations or tokens are spent."""
-    tier = get_tier(await _tier_of(session, user_id))
+async def ensure_quota(
+    session: AsyncSession, *, user_id: str, tier_name: str | None = None
+) -> None:
+    """QUOTA_EXCEEDED when the month's generations or tokens are spent.
+
+    ``tier_name`` is the user's plan when the caller knows it (the caller's
+    own, authenticated this request); otherwise it is read."""
+    tier = get_tier(tier_name or await _tier_of(session, user_id))
     start, end = month_period()
     used = await usage_between(session, scope_id=user_id, start=start, end=end)
     for name, count, limit in (
@@ -152,6 +158,18 @@ async def usage_block(
     )
 
 
+def standing_block(standing: Usage, *, tier_name: str, tokens_used: int) -> UsageBlock:
+    """The usage block from this month's usage as the runner just counted it."""
+    tier = get_tier(tier_name)
+    today = utcnow().date()
+    return UsageBlock(
+        tokens_used=tokens_used,
+        tokens_remaining=max(0, tier.tokens_per_month - standing.tokens),
+        generations_today=sum(g for day, _, g in standing.daily if day == today),
+        generations_limit=tier.generations_per_month,
+    )
+
+
 async def _resolve_model(
     session: AsyncSession, ctx: RequestContext, checked: CheckedRequest
 ) -> ModelEntry:
@@ -175,6 +193,38 @@ async def start_generation(
     Returns at once; ``await_generation`` waits for the end. With
     ``launch=False`` the caller launches it (``launch_generation``) itself.
     """
+    row = await _store_generation(
+        session,
+        ctx=ctx,
+        request=request,
+        template_id=template_id,
+        batch_id=batch_id,
+        status="queued",
+    )
+    if launch:
+        launch_generation(ctx, row.id)
+    return row
+
+
+async def begin_generation(
+    session: AsyncSession, *, ctx: RequestContext, request: GenerationRequest
+) -> tuple[Generation, RunHandle]:
+    """Check the request, store the generation already running and start its
+    runner in this process at once (the synchronous and streamed routes,
+    whose client never sees it queued); the row and the runner's handle."""
+    row = await _store_generation(session, ctx=ctx, request=request, status="running")
+    return row, launch_generation(ctx, row.id, claimed=row)
+
+
+async def _store_generation(
+    session: AsyncSession,
+    *,
+    ctx: RequestContext,
+    request: GenerationRequest,
+    status: str,
+    template_id: str | None = None,
+    batch_id: str | None = None,
+) -> Generation:
     principal = ctx.require_writer()
     checked = validate_request(request)
     if checked.team_id:
@@ -185,7 +235,7 @@ async def start_generation(
             action=Action.CREATE_GENERATIONS,
         )
     entry = await _resolve_model(session, ctx, checked)
-    await ensure_quota(session, user_id=principal.user_id)
+    await ensure_quota(session, user_id=principal.user_id, tier_name=principal.tier)
     options = replace(checked.options, model=entry.name).as_dict()
     row = Generation(
         user_id=principal.user_id,
@@ -193,7 +243,7 @@ async def start_generation(
         template_id=template_id,
         batch_id=batch_id,
         format=checked.format,
-        status="queued",
+        status=status,
         model=entry.name,
         input=checked.input,
         options=options,
@@ -205,8 +255,6 @@ async def start_generation(
     await check_generation_start(ctx, generation_id=row.id)
     session.add(row)
     await session.commit()
-    if launch:
-        launch_generation(ctx, row.id)
     return row
 
 
@@ -228,11 +276,22 @@ def raise_if_failed(row: Generation) -> None:
 async def generate(
     session: AsyncSession, *, ctx: RequestContext, request: GenerationRequest
 ) -> GenerateResult:
-    """Generate and wait for the result (the synchronous POST /v1/generate)."""
-    row = await start_generation(session, ctx=ctx, request=request)
+    """Generate and wait for the result (the synchronous POST /v1/generate).
+
+    The usage block comes from the month's usage the runner read when it
+    counted this generation, not from reading it again."""
+    principal = ctx.require_writer()
+    row, handle = await begin_generation(session, ctx=ctx, request=request)
     row = await await_generation(ctx, row.id)
     raise_if_failed(row)
-    usage = await usage_block(session, user_id=row.user_id, tokens_used=row.tokens_used)
+    if handle.standing is not None:
+        usage = standing_block(
+            handle.standing, tier_name=principal.tier, tokens_used=row.tokens_used
+        )
+    else:
+        usage = await usage_block(
+            session, user_id=row.user_id, tokens_used=row.tokens_used
+        )
     return GenerateResult(generation=row, usage=usage)
 
 
@@ -448,7 +507,7 @@ async def regenerate_generation(
         raise ValidationFailed(field="options", reason="must be an object")
     checked = check_options({**row.options, **(options or {})})
     entry = _registry(ctx).resolve(checked.model)
-    await ensure_quota(session, user_id=principal.user_id)
+    await ensure_quota(session, user_id=principal.user_id, tier_name=principal.tier)
     await check_generation_start(ctx, generation_id=row.id)
     row.options = replace(checked, model=entry.name).as_dict()
     row.model = entry.name

@@ -2,7 +2,8 @@
 
 A runner is an asyncio task of its own, independent of the request that
 started it, so a client that goes away loses nothing. It marks the row
-running, streams from the model provider, publishes every event on the
+running (unless its caller stored it running already), streams from the
+model provider, publishes every event on the
 generation's channel (and keeps them for local followers such as the SSE
 route), then stores the text as the next version and sets the final status.
 It listens on the generation's control channel, and re-reads the row's
@@ -20,10 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from models.base import utcnow
 from models.generation import Generation, GenerationVersion
+from models.user import User
 from resolvers.context import RequestContext
 from resolvers.errors import (
     HarvestError,
@@ -34,11 +37,13 @@ from resolvers.errors import (
 from resolvers.events import emit_event
 from resolvers.generation_request import check_options
 from resolvers.model_registry import ModelEntry
+from resolvers.notifications import push_notification
 from resolvers.ports import ModelDelta, ModelRequest, ModelUsage
 from resolvers.prompts import build_messages, target_words, word_count
 from resolvers.ratelimit import release_generation
-from resolvers.usage import record_generation_usage
-from resolvers.usage_alerts import check_usage_alerts
+from resolvers.tiers import Tier, get_tier
+from resolvers.usage import Usage, month_period, record_generation_usage, usage_between
+from resolvers.usage_alerts import crossings, raise_usage_alerts
 from subscriptions import channels, events
 
 logger = logging.getLogger(__name__)
@@ -60,6 +65,10 @@ class RunHandle:
     events: list[dict[str, Any]] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
     cancel_requested: bool = False
+    #: once completed: the row as stored, and the owner's month of usage
+    #: read in the transaction that counted it (the generate answer's usage)
+    result: Generation | None = None
+    standing: Usage | None = None
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def record(self, event: dict[str, Any]) -> None:
@@ -105,12 +114,17 @@ async def drain_generations(timeout: float) -> None:
         await asyncio.wait(tasks, timeout=timeout)
 
 
-def launch_generation(ctx: RequestContext, generation_id: str) -> RunHandle:
-    """Start the runner of a queued generation as its own task."""
+def launch_generation(
+    ctx: RequestContext, generation_id: str, *, claimed: Generation | None = None
+) -> RunHandle:
+    """Start the runner of a queued generation as its own task.
+
+    ``claimed`` is a new generation its caller stored already running (so it
+    writes version 1): the runner skips marking it running."""
     handle = RunHandle(generation_id)
     _running[generation_id] = handle
     handle.task = asyncio.create_task(
-        run_generation(ctx, generation_id, handle=handle),
+        run_generation(ctx, generation_id, handle=handle, claimed=claimed),
         name=f"generation:{generation_id}",
     )
     handle.task.add_done_callback(lambda _: _running.pop(generation_id, None))
@@ -296,15 +310,23 @@ async def _watch(
 
 
 async def run_generation(
-    ctx: RequestContext, generation_id: str, *, handle: RunHandle | None = None
+    ctx: RequestContext,
+    generation_id: str,
+    *,
+    handle: RunHandle | None = None,
+    claimed: Generation | None = None,
 ) -> None:
-    """Work one queued generation to completed, failed or cancelled."""
+    """Work one queued generation (or a new one stored running, ``claimed``)
+    to completed, failed or cancelled."""
     handle = handle or RunHandle(generation_id)
-    try:
-        row, version = await _claim(ctx, generation_id)
-    except CancelRequested:
-        handle.record(events.cancelled(generation_id))
-        return
+    if claimed is not None:
+        row, version = claimed, 1
+    else:
+        try:
+            row, version = await _claim(ctx, generation_id)
+        except CancelRequested:
+            handle.record(events.cancelled(generation_id))
+            return
     started = time.monotonic()
     await _publish(
         ctx,
@@ -340,6 +362,16 @@ def _elapsed_ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
+async def _owner_tier(ctx: RequestContext, session: AsyncSession, user_id: str) -> Tier:
+    """The plan of the generation's owner: the caller's, when the caller owns it."""
+    if ctx.principal is not None and ctx.principal.user_id == user_id:
+        return get_tier(ctx.principal.tier)
+    tier = await session.scalar(
+        select(User.subscription_tier).where(col(User.id) == user_id)
+    )
+    return get_tier(tier or "free")
+
+
 async def _finish_completed(
     ctx: RequestContext,
     handle: RunHandle,
@@ -351,24 +383,26 @@ async def _finish_completed(
 ) -> None:
     elapsed = _elapsed_ms(started)
     words = word_count(content)
+    now = utcnow()
+    values: dict[str, Any] = {
+        "status": "completed",
+        "content": content,
+        "title": title_of(content),
+        "word_count": words,
+        "tokens_used": usage.total_tokens,
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "processing_time_ms": elapsed,
+        "error_code": None,
+        "error_message": None,
+        "completed_at": now,
+        "updated_at": now,
+    }
     async with ctx.db.session() as session:
         stored = await session.execute(
             sa.update(Generation)
             .where(col(Generation.id) == row.id, col(Generation.status) == "running")
-            .values(
-                status="completed",
-                content=content,
-                title=title_of(content),
-                word_count=words,
-                tokens_used=usage.total_tokens,
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                processing_time_ms=elapsed,
-                error_code=None,
-                error_message=None,
-                completed_at=utcnow(),
-                updated_at=utcnow(),
-            )
+            .values(**values)
         )
         if stored.rowcount == 0:  # type: ignore[attr-defined]
             await session.rollback()
@@ -404,7 +438,26 @@ async def _finish_completed(
                 "version": version,
             },
         )
+        # This month's usage, read after counting this generation in the same
+        # transaction: it decides the usage alerts and is the generate
+        # answer's usage block, so neither reads it again.
+        start, end = month_period()
+        standing = await usage_between(
+            session, scope_id=row.user_id, start=start, end=end
+        )
+        tier = await _owner_tier(ctx, session, row.user_id)
+        notifications = []
+        if crossings(standing, tier):
+            notifications = await raise_usage_alerts(
+                session, user_id=row.user_id, usage=standing, tier=tier
+            )
         await session.commit()
+    for name, value in values.items():
+        setattr(row, name, value)
+    handle.result = row
+    handle.standing = standing
+    for notification in notifications:
+        await push_notification(ctx, notification)
     logger.info(
         "generation completed",
         extra={"generation_id": row.id, "tokens": usage.total_tokens, "ms": elapsed},
@@ -416,7 +469,6 @@ async def _finish_completed(
         tokens=usage.total_tokens,
         seconds=elapsed / 1000,
     )
-    await check_usage_alerts(ctx, user_id=row.user_id)
     await _publish(
         ctx,
         handle,
@@ -520,6 +572,8 @@ async def await_generation(
     deadline = None if timeout is None else time.monotonic() + timeout
     if handle is not None and handle.task is not None:
         await asyncio.wait({handle.task}, timeout=timeout)
+        if handle.result is not None:
+            return handle.result
     while True:
         async with ctx.db.session() as session:
             row = await session.get(Generation, generation_id)

@@ -62,19 +62,28 @@ def crossings(usage: Usage, tier: Tier) -> list[Crossing]:
 
 
 async def raise_usage_alerts(
-    session: AsyncSession, *, user_id: str
+    session: AsyncSession,
+    *,
+    user_id: str,
+    usage: Usage | None = None,
+    tier: Tier | None = None,
 ) -> list[Notification]:
     """Raise the alerts the user's usage this month has earned and not yet had.
 
-    Adds events and notifications to the session; the caller commits, then
-    pushes the notifications returned (``push_notification``).
+    ``usage`` (this month's, read in the session's transaction) and ``tier``
+    are read here unless the caller has them already. Adds events and
+    notifications to the session; the caller commits, then pushes the
+    notifications returned (``push_notification``).
     """
-    user = await session.get(User, user_id)
-    if user is None:
-        return []
     start, end = month_period()
-    usage = await usage_between(session, scope_id=user_id, start=start, end=end)
-    reached = crossings(usage, get_tier(user.subscription_tier))
+    if tier is None:
+        user = await session.get(User, user_id)
+        if user is None:
+            return []
+        tier = get_tier(user.subscription_tier)
+    if usage is None:
+        usage = await usage_between(session, scope_id=user_id, start=start, end=end)
+    reached = crossings(usage, tier)
     if not reached:
         return []
 

@@ -20,7 +20,7 @@ from starlette.responses import Response, StreamingResponse
 
 from resolvers import realtime
 from resolvers.errors import ValidationFailed
-from rest_compat.generation_stream import frame
+from rest_compat.generation_stream import frame, keepalive_seconds, with_keepalive
 from schema.context import bearer_token
 from subscriptions.hub import SlowConsumer
 
@@ -69,7 +69,7 @@ async def resume_generation_stream(request: Request) -> Response:
         ctx, generation_id=request.path_params["generation_id"], after=after
     )
     return StreamingResponse(
-        _frames(stream),
+        with_keepalive(_frames(stream), keepalive_seconds(request)),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

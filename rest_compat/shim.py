@@ -240,6 +240,7 @@ class Shim:
             token=bearer_token(request.headers),
             client_ip=request.client.host if request.client else None,
             surface="rest",
+            shared_session=True,
         )
         request.state.rc = rc
         return Context(rc=rc, request=request)
@@ -260,13 +261,16 @@ class Shim:
     def endpoint(self, compiled: CompiledRoute) -> Any:
         async def run(request: Request) -> Response:
             context = await self.context_for(request)
-            if not compiled.route.public:
-                # The credential is judged before the input: a caller without
-                # one learns nothing about what the route accepts.
-                context.rc.require_principal()
-            body = await read_json_body(request) if compiled.route.body else None
-            variables = variables_for(compiled, request, body)
-            payload = await self.execute(compiled, context, variables)
+            try:
+                if not compiled.route.public:
+                    # The credential is judged before the input: a caller
+                    # without one learns nothing about what the route accepts.
+                    context.rc.require_principal()
+                body = await read_json_body(request) if compiled.route.body else None
+                variables = variables_for(compiled, request, body)
+                payload = await self.execute(compiled, context, variables)
+            finally:
+                await context.rc.close()
             return Response(
                 orjson.dumps(payload),
                 status_code=compiled.route.status,

@@ -48,7 +48,7 @@ async def call(
     are checked by the operation's own signature when it runs.)
     """
     rc = info.context.rc
-    async with rc.db.session() as session:
+    async with rc.session() as session:
         return await operation(session, *args, ctx=rc, **kwargs)
 
 
@@ -76,11 +76,14 @@ class ContextFactory:
         client_ip: str | None,
         surface: str,
         request_id: str | None = None,
+        shared_session: bool = False,
     ) -> RequestContext:
         """A context for a caller presenting ``token`` (access token or API key).
 
         A bad credential does not fail here: it is kept and raised when the
-        operation needs a caller, so public operations still work.
+        operation needs a caller, so public operations still work. With
+        ``shared_session`` the request's steps share one session, which the
+        caller ends (``rc.close()``) when the request is answered.
         """
         rc = RequestContext(
             db=self.db,
@@ -89,10 +92,11 @@ class ContextFactory:
             request_id=request_id or current_request_id.get(),
             client_ip=client_ip,
             surface=surface,
+            shared=self.db.shared() if shared_session else None,
         )
         if token:
             try:
-                async with self.db.session() as session:
+                async with rc.session() as session:
                     rc.principal = await authenticate_bearer(
                         session, config=self.config, token=token
                     )

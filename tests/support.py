@@ -7,13 +7,16 @@ import socket
 import threading
 import time
 from dataclasses import replace
+from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 import asyncpg
 import uvicorn
+from sqlalchemy import event as sa_event
 
 from harvest.settings import Settings
 from models.migrations import upgrade
+from resolvers.context import current_request_id
 
 
 def migrate(url: str) -> None:
@@ -117,3 +120,52 @@ class LiveServer:
             self.server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=15)
+
+
+class DatabaseCounter:
+    """Counts the statements an engine sends, the transactions it commits and
+    the connections checked out of its pool, while attached (``attach`` /
+    ``detach``, or as a context manager).
+
+    With ``request_id`` only the work done for that request counts (its
+    handler and the tasks it started carry the id), so background workers
+    polling the same database do not blur the figure."""
+
+    def __init__(self, engine: Any, *, request_id: str | None = None) -> None:
+        self.engine = engine.sync_engine if hasattr(engine, "sync_engine") else engine
+        self.request_id = request_id
+        self.statements: list[str] = []
+        self.commits = 0
+        self.connections = 0
+
+    def _counts(self) -> bool:
+        return self.request_id is None or current_request_id.get() == self.request_id
+
+    def _statement(self, *args: Any) -> None:
+        if self._counts():
+            self.statements.append(" ".join(str(args[2]).split()))
+
+    def _commit(self, *args: Any) -> None:
+        if self._counts():
+            self.commits += 1
+
+    def _checkout(self, *args: Any) -> None:
+        if self._counts():
+            self.connections += 1
+
+    def attach(self) -> DatabaseCounter:
+        sa_event.listen(self.engine, "before_cursor_execute", self._statement)
+        sa_event.listen(self.engine, "commit", self._commit)
+        sa_event.listen(self.engine.pool, "checkout", self._checkout)
+        return self
+
+    def detach(self) -> None:
+        sa_event.remove(self.engine, "before_cursor_execute", self._statement)
+        sa_event.remove(self.engine, "commit", self._commit)
+        sa_event.remove(self.engine.pool, "checkout", self._checkout)
+
+    def __enter__(self) -> DatabaseCounter:
+        return self.attach()
+
+    def __exit__(self, *exc: object) -> None:
+        self.detach()

@@ -15,7 +15,7 @@ def versions_loader(context: Context) -> DataLoader[str, list[GenerationVersion]
     async def load_versions_by_generation_id(
         keys: list[str],
     ) -> list[list[GenerationVersion]]:
-        async with context.rc.db.session() as session:
+        async with context.rc.session() as session:
             grouped = await versions_by_generation_ids(session, list(keys))
         return [grouped.get(key, []) for key in keys]
 

@@ -8,7 +8,8 @@ model asked for:
 - ``peer-error``: 500 with an error body;
 - ``peer-ratelimit``: 429;
 - ``peer-slow``: waits ``SLOW_SECONDS`` before answering;
-- ``peer-stall``: streams two chunks, then stalls;
+- ``peer-stall``: streams two chunks, then stalls ``stall_seconds`` (the
+  peer's attribute, ``SLOW_SECONDS`` unless a test sets it), then goes on;
 - ``peer-filter``: refuses with ``content_filter`` (400 when not streaming,
   a ``finish_reason`` when streaming);
 - ``peer-empty``: a malformed answer, without ``choices``.
@@ -77,6 +78,7 @@ class OpenAIPeer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self.requests: list[dict[str, Any]] = []
+        self.stall_seconds = SLOW_SECONDS
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -125,7 +127,7 @@ class OpenAIPeer:
         words = ANSWER.split(" ")
         for index, word in enumerate(words):
             if model == "peer-stall" and index == 2:
-                await asyncio.sleep(SLOW_SECONDS)
+                await asyncio.sleep(self.stall_seconds)
             text = word if index == 0 else " " + word
             yield _chunk(model, {"content": text})
             await asyncio.sleep(0.005)
