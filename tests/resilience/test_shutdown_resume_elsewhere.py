@@ -185,8 +185,9 @@ async def test_sse_clients_resume_on_the_other_process_with_no_gap_or_duplicate(
     app: Starlette, pair: tuple[ServeProcess, ServeProcess]
 ) -> None:
     first, second = pair
-    await asyncio.to_thread(first.start)
-    await asyncio.to_thread(second.start)
+    await asyncio.gather(
+        asyncio.to_thread(first.start), asyncio.to_thread(second.start)
+    )
     user = await make_user(app)
     on_first, on_second = clients(user, first, second)
     signalled = asyncio.Event()
