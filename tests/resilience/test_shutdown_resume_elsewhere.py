@@ -18,6 +18,7 @@ signal lands. The CI pass holds ``STREAMS`` streams; ``HARVEST_LONG=1`` holds
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
@@ -116,6 +117,21 @@ class Followed:
             self.end = event
 
 
+@contextlib.asynccontextmanager
+async def opened(http: httpx.AsyncClient) -> AsyncIterator[httpx.Response]:
+    """A generation stream, started again after a 503 (a burst of starts can
+    outrun the database pool; the envelope's ``Retry-After`` says when)."""
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        async with http.stream("POST", "/v1/generate/stream", json=PACED) as answer:
+            if answer.status_code != 503 or time.monotonic() > deadline:
+                assert answer.status_code == 200, await answer.aread()
+                yield answer
+                return
+            wait = float(answer.headers.get("retry-after", "1"))
+        await asyncio.sleep(min(wait, 2.0))
+
+
 async def follow(
     first: httpx.AsyncClient,
     second: httpx.AsyncClient,
@@ -127,8 +143,7 @@ async def follow(
     on the second with ``Last-Event-ID``."""
     seen = Followed()
     try:
-        async with first.stream("POST", "/v1/generate/stream", json=PACED) as answer:
-            assert answer.status_code == 200
+        async with opened(first) as answer:
             async for event, ident, data in sse_events(answer):
                 seen.take(event, ident, data)
                 if len(seen.chunks) >= 2:
@@ -230,39 +245,85 @@ async def running_on(app: Starlette, process: ServeProcess) -> bool:
         )
 
 
+async def start_batch(
+    app: Starlette, first: ServeProcess, second: ServeProcess
+) -> tuple[UserHandle, list[str], str]:
+    """A batch created on the first process (the only one running), once one
+    of its items runs there: (owner, item ids, batch id)."""
+    await asyncio.to_thread(first.start)
+    user = await make_user(app, tier="pro")
+    ids = [f"item_{n}" for n in range(ITEMS)]
+    async with httpx.AsyncClient(
+        base_url=first.url, headers=user.headers, timeout=60
+    ) as http:
+        created = await http.post(
+            "/v1/generate/batch", json={"batch": [{"id": i, **PACED} for i in ids]}
+        )
+    assert created.status_code == 202, created.text
+    deadline = time.monotonic() + DEADLINE
+    while not await running_on(app, first):
+        assert time.monotonic() < deadline, "no item ran on the first process"
+        await asyncio.sleep(0.05)
+    return user, ids, str(created.json()["batch_id"])
+
+
+async def batch_end(process: ServeProcess, user: UserHandle, batch_id: str) -> Any:
+    """The batch as ``process`` reports it once it is no longer processing."""
+    deadline = time.monotonic() + DEADLINE
+    async with httpx.AsyncClient(
+        base_url=process.url, headers=user.headers, timeout=60
+    ) as http:
+        while True:
+            batch = (await http.get(f"/v1/generate/batch/{batch_id}")).json()
+            if batch["status"] != "processing":
+                return batch
+            assert time.monotonic() < deadline, batch
+            await asyncio.sleep(0.2)
+
+
+async def assert_every_item_completed(
+    app: Starlette, batch: Any, ids: list[str]
+) -> None:
+    assert batch["status"] == "completed", batch
+    assert [i["id"] for i in batch["items"]] == ids
+    assert [i["status"] for i in batch["items"]] == ["completed"] * len(ids)
+    rows = await stored(app, [i["generation_id"] for i in batch["items"]])
+    assert sorted(row.status for row in rows.values()) == ["completed"] * len(ids)
+
+
 async def test_no_batch_item_is_lost_when_the_process_running_it_stops(
     app: Starlette, pair: tuple[ServeProcess, ServeProcess]
 ) -> None:
     first, second = pair
-    await asyncio.to_thread(first.start)
-    user = await make_user(app, tier="pro")
-    on_first, on_second = clients(user, first, second)
-    items = [{"id": f"item_{n}", **PACED} for n in range(ITEMS)]
-    async with on_first, on_second:
-        created = await on_first.post("/v1/generate/batch", json={"batch": items})
-        assert created.status_code == 202, created.text
-        batch_id = created.json()["batch_id"]
-        deadline = time.monotonic() + DEADLINE
-        while not await running_on(app, first):
-            assert time.monotonic() < deadline, "no item ran on the first process"
-            await asyncio.sleep(0.05)
-        # The other process starts only now, so the first one surely holds
-        # items when it is told to stop.
-        await asyncio.to_thread(second.start)
-        signalled_at = time.monotonic()
-        first.terminate()
+    user, ids, batch_id = await start_batch(app, first, second)
+    await asyncio.to_thread(second.start)
+    signalled_at = time.monotonic()
+    first.terminate()
 
-        while True:
-            batch = (await on_second.get(f"/v1/generate/batch/{batch_id}")).json()
-            if batch["status"] != "processing":
-                break
-            assert time.monotonic() < deadline + DEADLINE, batch
-            await asyncio.sleep(0.2)
+    batch = await batch_end(second, user, batch_id)
     exited_after = await exit_time(first, signalled_at)
 
-    assert batch["status"] == "completed", batch
-    assert [i["id"] for i in batch["items"]] == [i["id"] for i in items]
-    assert [i["status"] for i in batch["items"]] == ["completed"] * ITEMS
-    rows = await stored(app, [i["generation_id"] for i in batch["items"]])
-    assert sorted(row.status for row in rows.values()) == ["completed"] * ITEMS
+    await assert_every_item_completed(app, batch, ids)
     assert exited_after < GRACE_SECONDS
+
+
+async def test_batch_items_of_a_killed_process_are_run_again_by_the_other(
+    app: Starlette, pair: tuple[ServeProcess, ServeProcess]
+) -> None:
+    """Past its grace period (or killed), a process leaves its running items
+    behind: their jobs' leases lapse and the other process runs them again."""
+    first, second = pair
+    user, ids, batch_id = await start_batch(app, first, second)
+    assert first.process is not None
+    first.process.kill()
+    await asyncio.to_thread(first.wait, 30)
+    await asyncio.to_thread(second.start)
+
+    batch = await batch_end(second, user, batch_id)
+
+    await assert_every_item_completed(app, batch, ids)
+    async with app.state.parts.db.session() as session:
+        jobs = (
+            await session.execute(select(Job).where(col(Job.kind) == ITEM_JOB))
+        ).scalars()
+        assert max(job.attempts for job in jobs) >= 2
