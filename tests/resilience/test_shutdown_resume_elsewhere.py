@@ -31,6 +31,8 @@ import httpx
 import pytest
 from sqlmodel import col, select
 from starlette.applications import Starlette
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from harvest.app import create_app
 from harvest.settings import Settings
@@ -52,7 +54,7 @@ pytestmark = pytest.mark.skipif(
 
 LONG = os.environ.get("HARVEST_LONG") == "1"
 STREAMS = 200 if LONG else 20
-ITEMS = 40 if LONG else 6
+ITEMS = 40 if LONG else 12  # three rounds of a worker's 4 at once
 DEADLINE = 120.0
 PACED = {
     "format": "blog",
@@ -191,9 +193,14 @@ async def stored(app: Starlette, generation_ids: list[str]) -> dict[str, Generat
         return {row.id: row for row in rows}
 
 
-async def exit_time(process: ServeProcess, signalled_at: float) -> float:
-    await asyncio.to_thread(process.wait, GRACE_SECONDS + 30)
-    return time.monotonic() - signalled_at
+def exit_time(process: ServeProcess, signalled_at: float) -> asyncio.Task[float]:
+    """Seconds from the signal until ``process`` exits, measured meanwhile."""
+
+    async def wait() -> float:
+        await asyncio.to_thread(process.wait, GRACE_SECONDS + 30)
+        return time.monotonic() - signalled_at
+
+    return asyncio.create_task(wait())
 
 
 async def test_sse_clients_resume_on_the_other_process_with_no_gap_or_duplicate(
@@ -215,9 +222,10 @@ async def test_sse_clients_resume_on_the_other_process_with_no_gap_or_duplicate(
         await asyncio.wait_for(asyncio.gather(*(f.wait() for f in going)), DEADLINE)
         signalled_at = time.monotonic()
         first.terminate()
+        exited = exit_time(first, signalled_at)
         signalled.set()
         followed = await asyncio.wait_for(asyncio.gather(*streams), DEADLINE)
-    exited_after = await exit_time(first, signalled_at)
+    exited_after = await exited
 
     rows = await stored(app, [f.generation_id for f in followed])
     for seen in followed:
@@ -296,15 +304,42 @@ async def test_no_batch_item_is_lost_when_the_process_running_it_stops(
 ) -> None:
     first, second = pair
     user, ids, batch_id = await start_batch(app, first, second)
+    async with connect(f"{first.ws_url}/v1?token={user.token}") as socket:
+        await socket.recv()
+        signalled_at = time.monotonic()
+        first.terminate()
+        exited = exit_time(first, signalled_at)
+        # Its 1001 comes once the stopping process has stopped claiming jobs.
+        assert await closed_with(socket) == 1001
+    held = await jobs_of(app, first)
     await asyncio.to_thread(second.start)
-    signalled_at = time.monotonic()
-    first.terminate()
 
     batch = await batch_end(second, user, batch_id)
-    exited_after = await exit_time(first, signalled_at)
+    exited_after = await exited
 
     await assert_every_item_completed(app, batch, ids)
+    # What was queued at the signal ran on the other process.
+    assert await jobs_of(app, first) <= held
     assert exited_after < GRACE_SECONDS
+
+
+async def jobs_of(app: Starlette, process: ServeProcess) -> set[str]:
+    """The batch item jobs ``process`` claimed (running or done)."""
+    assert process.process is not None
+    marker = f":{process.process.pid}:"
+    async with app.state.parts.db.session() as session:
+        rows = (
+            await session.execute(select(Job).where(col(Job.kind) == ITEM_JOB))
+        ).scalars()
+        return {row.id for row in rows if marker in (row.locked_by or "")}
+
+
+async def closed_with(socket: ClientConnection) -> int | None:
+    try:
+        while True:
+            await asyncio.wait_for(socket.recv(), DEADLINE)
+    except ConnectionClosed:
+        return socket.close_code
 
 
 async def test_batch_items_of_a_killed_process_are_run_again_by_the_other(
