@@ -53,6 +53,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 LONG = os.environ.get("HARVEST_LONG") == "1"
+# TODO(#11): the long pass does not hold yet: of 200 streams started at once,
+# 13 were still silent after DEADLINE (neither a second chunk nor an end), and
+# 29 starts answered 503 while the database pool was exhausted; find where
+# the silent ones wait.
 STREAMS = 200 if LONG else 20
 ITEMS = 40 if LONG else 12  # three rounds of a worker's 4 at once
 DEADLINE = 120.0
@@ -148,8 +152,8 @@ async def follow(
         async with opened(first) as answer:
             async for event, ident, data in sse_events(answer):
                 seen.take(event, ident, data)
-                if len(seen.chunks) >= 2:
-                    going.set()
+                if len(seen.chunks) >= 2 or seen.end:
+                    going.set()  # (an early end fails the test below)
                 if seen.end or signalled.is_set():
                     break
     except httpx.HTTPError:
@@ -181,6 +185,14 @@ def clients(
         )
         for process in (first, second)
     )
+
+
+def rows_failed(rows: dict[str, Generation]) -> list[tuple[str, Any, Any]]:
+    return [
+        (row.status, row.error_code, row.error_message)
+        for row in rows.values()
+        if row.status != "completed"
+    ]
 
 
 async def stored(app: Starlette, generation_ids: list[str]) -> dict[str, Generation]:
@@ -228,9 +240,10 @@ async def test_sse_clients_resume_on_the_other_process_with_no_gap_or_duplicate(
     exited_after = await exited
 
     rows = await stored(app, [f.generation_id for f in followed])
+    ends = sorted(f.end for f in followed)
+    assert ends == ["complete"] * STREAMS, rows_failed(rows)
     for seen in followed:
         row = rows[seen.generation_id]
-        assert seen.end == "complete", seen
         assert [i for i, _ in seen.chunks] == list(range(len(seen.chunks)))
         assert "".join(text for _, text in seen.chunks) == row.content
         assert row.status == "completed"
