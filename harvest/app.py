@@ -54,6 +54,7 @@ from schema import build_schema
 from schema.context import ContextFactory
 from subscriptions import ws_protocol
 from subscriptions.hub import Hub
+from subscriptions.redis_backend import resend_on_closed_socket
 from subscriptions.registry import ConnectionRegistry
 
 logger = logging.getLogger(__name__)
@@ -112,7 +113,10 @@ class Parts:
             import redis.asyncio as aioredis
 
             self.redis = aioredis.from_url(
-                settings.redis_url, socket_connect_timeout=2, socket_timeout=2
+                settings.redis_url,
+                socket_connect_timeout=2,
+                socket_timeout=2,
+                retry=resend_on_closed_socket(),
             )
         self.services.rate_limits = make_rate_limit_store(
             self.redis, namespace=settings.rate_limit_namespace

@@ -123,12 +123,20 @@ def is_outage(error: BaseException) -> bool:
     if isinstance(error, exc.TimeoutError | TimeoutError | ConnectionError | OSError):
         return True
     if isinstance(error, exc.DBAPIError):
-        original = getattr(error, "orig", None)
-        name = type(original).__name__ if original is not None else ""
-        return any(
-            word in name
-            for word in ("Connection", "CannotConnect", "InterfaceError", "Timeout")
-        )
+        # The driver's own error can sit behind SQLAlchemy's adapted one (a
+        # connection reset during asyncpg's handshake arrives as a plain
+        # ``Error`` caused by ConnectionDoesNotExistError): look down the chain.
+        current: BaseException | None = getattr(error, "orig", None)
+        for _ in range(3):
+            if current is None:
+                return False
+            name = type(current).__name__
+            if any(
+                word in name
+                for word in ("Connection", "CannotConnect", "InterfaceError", "Timeout")
+            ):
+                return True
+            current = current.__cause__
     return False
 
 

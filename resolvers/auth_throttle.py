@@ -96,13 +96,23 @@ async def check_login_allowed(
         failures, last = await counter.failures(key)
         if rule is ACCOUNT_RULE:
             account_last = last
-        _refuse_if_too_soon(rule, last + delay_after(rule, failures) - now, now)
+        _refuse_if_too_soon(rule, wait_after(rule, failures, last, now), now)
     # The count the reservation returns is atomic (Redis HINCRBY), so of
     # concurrent attempts each is judged by the ones that began before it.
     count = await counter.record_failure(keys[0][1])
-    since = account_last or now
-    wait = since + delay_after(ACCOUNT_RULE, count - 1) - now
+    wait = wait_after(ACCOUNT_RULE, count - 1, account_last or now, now)
     _refuse_if_too_soon(ACCOUNT_RULE, wait, now)
+
+
+def wait_after(rule: ThrottleRule, failures: int, last: float, now: float) -> float:
+    """Seconds still to wait at ``now`` after ``failures`` failures, the last at
+    ``last``. Within the free allowance there is no wait at all, even when a
+    concurrent attempt's failure is stamped after ``now`` (judging that by
+    ``last - now`` refused attempts that no limit had reached, uncounted)."""
+    delay = delay_after(rule, failures)
+    if delay <= 0:
+        return 0.0
+    return last + delay - now
 
 
 def _refuse_if_too_soon(rule: ThrottleRule, wait: float, now: float) -> None:

@@ -17,12 +17,23 @@ from typing import Any
 import redis.asyncio as aioredis
 from broadcaster import Event
 from broadcaster._backends.base import BroadcastBackend
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 logger = logging.getLogger(__name__)
 
 SUBSCRIBE_TIMEOUT_SECONDS = 5.0
 POOL_SIZE = 64
 POOL_WAIT_SECONDS = 5.0
+
+
+def resend_on_closed_socket() -> Retry:
+    """Send a command once more, on a new connection, when its pooled
+    connection was reset while idle. Under uvloop, writing to such a socket
+    raises RuntimeError (the command never left), which redis-py neither maps
+    to ConnectionError nor retries: every request that drew a reset connection
+    answered a bare 500. Errors after a command was sent are not retried."""
+    return Retry(NoBackoff(), 1, supported_errors=(RuntimeError,))  # type: ignore[arg-type]
 
 
 def shared_redis(url: str) -> Any:
@@ -33,6 +44,7 @@ def shared_redis(url: str) -> Any:
         max_connections=POOL_SIZE,
         timeout=POOL_WAIT_SECONDS,
         socket_connect_timeout=2,
+        retry=resend_on_closed_socket(),
     )
     return aioredis.Redis(connection_pool=pool)
 

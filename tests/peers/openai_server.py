@@ -12,7 +12,9 @@ model asked for:
   peer's attribute, ``SLOW_SECONDS`` unless a test sets it), then goes on;
 - ``peer-filter``: refuses with ``content_filter`` (400 when not streaming,
   a ``finish_reason`` when streaming);
-- ``peer-empty``: a malformed answer, without ``choices``.
+- ``peer-empty``: a malformed answer, without ``choices``;
+- ``peer-paced``: streams ``PACED_ANSWER`` a word every ``PACED_SECONDS``, so
+  a generation is still running seconds after it started.
 
 Every request body and its Authorization header are kept in ``requests``.
 """
@@ -39,6 +41,8 @@ ANSWER = "Solar and wind keep getting cheaper, and storage is catching up."
 PROMPT_TOKENS = 21
 COMPLETION_TOKENS = 13
 SLOW_SECONDS = 5.0
+PACED_ANSWER = " ".join([ANSWER] * 3)
+PACED_SECONDS = 0.1
 
 
 def _completion_id() -> str:
@@ -124,13 +128,14 @@ class OpenAIPeer:
             yield b"data: [DONE]\n\n"
             return
         yield _chunk(model, {"role": "assistant", "content": ""})
-        words = ANSWER.split(" ")
+        paced = model == "peer-paced"
+        words = (PACED_ANSWER if paced else ANSWER).split(" ")
         for index, word in enumerate(words):
             if model == "peer-stall" and index == 2:
                 await asyncio.sleep(self.stall_seconds)
             text = word if index == 0 else " " + word
             yield _chunk(model, {"content": text})
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(PACED_SECONDS if paced else 0.005)
         finish = "content_filter" if model == "peer-filter" else "stop"
         yield _chunk(model, {}, finish)
         if (body.get("stream_options") or {}).get("include_usage"):

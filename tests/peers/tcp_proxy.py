@@ -1,11 +1,13 @@
-"""A loopback TCP proxy the tests can cut and restore (for outage tests), or
-tell to lose the answers of the next connections (for client retry tests)."""
+"""A loopback TCP proxy the tests can cut and restore (for outage tests), slow
+down or reset (for pool tests), or tell to lose the answers of the next
+connections (for client retry tests)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import socket
+import struct
 import threading
 from collections.abc import Callable
 
@@ -33,6 +35,7 @@ class TcpProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self._drops: list[int] = []
         self.connections = 0
+        self.latency = 0.0
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
     def start(self) -> None:
@@ -44,6 +47,16 @@ class TcpProxy:
 
     def restore(self) -> None:
         self._call(self._listen())
+
+    def set_latency(self, seconds: float) -> None:
+        """Hold every chunk the target answers for ``seconds`` before passing
+        it on (so each round trip takes that much longer); 0 stops it."""
+        self._loop.call_soon_threadsafe(setattr, self, "latency", seconds)
+
+    def reset(self) -> None:
+        """Reset every live connection (an RST to both ends), as a crashed
+        peer or a middlebox would; new connections are still accepted."""
+        self._call(self._reset())
 
     def drop_next_response(self, *, after_bytes: int = 0) -> None:
         """Forward the next connection's request, then cut it once the server
@@ -73,6 +86,16 @@ class TcpProxy:
                 writer.transport.abort()
         self._writers.clear()
 
+    async def _reset(self) -> None:
+        linger = struct.pack("ii", 1, 0)
+        for writer in list(self._writers):
+            with contextlib.suppress(Exception):
+                sock = writer.transport.get_extra_info("socket")
+                if sock is not None:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                writer.transport.abort()
+        self._writers.clear()
+
     async def _handle(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
@@ -91,9 +114,13 @@ class TcpProxy:
             dst: asyncio.StreamWriter,
             budget: int | None,
             tap: Callable[[int, bytes], None] | None = None,
+            *,
+            answers: bool = False,
         ) -> None:
             with contextlib.suppress(Exception):
                 while data := await src.read(65536):
+                    if answers and self.latency > 0:
+                        await asyncio.sleep(self.latency)
                     if tap is not None:
                         tap(number, data)
                     if budget is not None and len(data) > budget:
@@ -108,7 +135,8 @@ class TcpProxy:
                 dst.transport.abort()
 
         await asyncio.gather(
-            pipe(reader, up_writer, None, self.tap), pipe(up_reader, writer, budget)
+            pipe(reader, up_writer, None, self.tap),
+            pipe(up_reader, writer, budget, answers=True),
         )
         self._writers.discard(writer)
         self._writers.discard(up_writer)
