@@ -33,7 +33,9 @@ def resend_on_closed_socket() -> Retry:
     raises RuntimeError (the command never left), which redis-py neither maps
     to ConnectionError nor retries: every request that drew a reset connection
     answered a bare 500. Errors after a command was sent are not retried."""
-    return Retry(NoBackoff(), 1, supported_errors=(RuntimeError,))  # type: ignore[arg-type]
+    # redis-py types ``supported_errors`` as its own errors in some releases.
+    errors: Any = (RuntimeError,)
+    return Retry(NoBackoff(), 1, supported_errors=errors)
 
 
 def shared_redis(url: str) -> Any:
