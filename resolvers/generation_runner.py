@@ -16,8 +16,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from models.base import utcnow
+from models.db import is_outage
 from models.generation import Generation, GenerationVersion
 from models.user import User
 from resolvers.context import RequestContext
@@ -49,6 +51,9 @@ from subscriptions import channels, events
 logger = logging.getLogger(__name__)
 
 STATUS_POLL_SECONDS = 2.0
+# How long a runner keeps trying to store its outcome while the database is
+# unreachable (a pool exhausted by a burst, a failover) before it gives up.
+FINISH_RETRY_SECONDS = 60.0
 TERMINAL_STATUSES = ("completed", "failed", "cancelled")
 TITLE_CHARS = 120
 
@@ -279,21 +284,43 @@ async def _watch(
     """Cancel ``work`` when a cancel arrives on the control channel, or when the
     row's status says cancelled (a cancel published before we listened)."""
 
+    # Each watcher returns only on a cancel it saw. A failure to look (Redis
+    # or the database briefly unreachable) is no cancel: it looks again.
     async def control() -> None:
         assert ctx.services.listener is not None
-        async for message in ctx.services.listener.listen(
-            channels.generation_control(generation_id)
-        ):
-            if message.get("type") == events.CANCEL:
-                return
+        while True:
+            try:
+                async for message in ctx.services.listener.listen(
+                    channels.generation_control(generation_id)
+                ):
+                    if message.get("type") == events.CANCEL:
+                        return
+            except Exception:
+                logger.warning(
+                    "cancel channel unreadable; listening again",
+                    extra={"generation_id": generation_id},
+                    exc_info=True,
+                )
+            await asyncio.sleep(STATUS_POLL_SECONDS)
 
     async def status() -> None:
         while True:
             await asyncio.sleep(STATUS_POLL_SECONDS)
-            async with ctx.db.session() as session:
-                current = await session.scalar(
-                    select(Generation.status).where(col(Generation.id) == generation_id)
+            try:
+                async with ctx.db.session() as session:
+                    current = await session.scalar(
+                        select(Generation.status).where(
+                            col(Generation.id) == generation_id
+                        )
+                    )
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                logger.warning(
+                    "generation status unreadable; polling again",
+                    extra={"generation_id": generation_id},
                 )
+                continue
             if current != "running":
                 return
 
@@ -336,19 +363,24 @@ async def run_generation(
     )
     work = asyncio.create_task(_stream(ctx, handle, row, started))
     watcher = asyncio.create_task(_watch(ctx, handle, generation_id, work))
+    finish: Callable[[], Awaitable[None]]
     try:
         content, usage = await work
     except asyncio.CancelledError:
         if not handle.cancel_requested:
             raise
-        await _finish_cancelled(ctx, handle, row, started)
+        finish = partial(_finish_cancelled, ctx, handle, row, started)
     except HarvestError as exc:
-        await _finish_failed(ctx, handle, row, exc, started)
+        finish = partial(_finish_failed, ctx, handle, row, exc, started)
     except Exception:
         logger.exception("generation runner crashed", extra={"generation_id": row.id})
-        await _finish_failed(ctx, handle, row, ServerError(), started)
+        finish = partial(_finish_failed, ctx, handle, row, ServerError(), started)
     else:
-        await _finish_completed(ctx, handle, row, version, content, usage, started)
+        finish = partial(
+            _finish_completed, ctx, handle, row, version, content, usage, started
+        )
+    try:
+        await _stored_despite_outages(ctx, handle, row, finish)
     finally:
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -356,6 +388,53 @@ async def run_generation(
         await release_generation(
             ctx.services.rate_limits, user_id=row.user_id, generation_id=row.id
         )
+
+
+async def _stored_despite_outages(
+    ctx: RequestContext,
+    handle: RunHandle,
+    row: Generation,
+    finish: Callable[[], Awaitable[None]],
+) -> None:
+    """Run ``finish`` (which stores the outcome, then publishes its event),
+    again while the database is unreachable, for up to FINISH_RETRY_SECONDS.
+
+    Each attempt is one transaction, so a failed one stored nothing; one whose
+    commit landed but whose answer was lost is recognised by the next (see
+    ``_finish_completed``). Should the database stay away, followers are told
+    with an error event rather than left waiting for an end that never comes.
+    """
+    deadline = time.monotonic() + FINISH_RETRY_SECONDS
+    delay = 0.2
+    while True:
+        try:
+            await finish()
+            return
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            if time.monotonic() > deadline:
+                logger.error(
+                    "generation outcome not stored: the database stayed unreachable",
+                    extra={"generation_id": row.id},
+                )
+                error = ServiceUnavailable(
+                    "The database is unreachable: the generation's outcome "
+                    "could not be stored"
+                )
+                await _publish(
+                    ctx,
+                    handle,
+                    row,
+                    events.error(row.id, code=error.code.value, message=error.message),
+                )
+                return
+            logger.warning(
+                "database unreachable while storing a generation; retrying",
+                extra={"generation_id": row.id},
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
 
 def _elapsed_ms(started: float) -> int:
@@ -406,52 +485,20 @@ async def _finish_completed(
         )
         if stored.rowcount == 0:  # type: ignore[attr-defined]
             await session.rollback()
-            await _publish(ctx, handle, row, events.cancelled(row.id))
-            return
-        session.add(
-            GenerationVersion(
-                generation_id=row.id,
-                version=version,
-                content=content,
-                source="generated" if version == 1 else "regenerated",
-                created_by=row.user_id,
+            current = await session.scalar(
+                select(Generation.status).where(col(Generation.id) == row.id)
             )
-        )
-        await record_generation_usage(
-            session,
-            user_id=row.user_id,
-            team_id=row.team_id,
-            format=row.format,
-            tokens=usage.total_tokens,
-        )
-        await emit_event(
-            session,
-            user_id=row.user_id,
-            type="generation.completed",
-            data={
-                "generation_id": row.id,
-                "format": row.format,
-                "model": row.model,
-                "word_count": words,
-                "tokens_used": usage.total_tokens,
-                "processing_time_ms": elapsed,
-                "version": version,
-            },
-        )
-        # This month's usage, read after counting this generation in the same
-        # transaction: it decides the usage alerts and is the generate
-        # answer's usage block, so neither reads it again.
-        start, end = month_period()
-        standing = await usage_between(
-            session, scope_id=row.user_id, start=start, end=end
-        )
-        tier = await _owner_tier(ctx, session, row.user_id)
-        notifications = []
-        if crossings(standing, tier):
-            notifications = await raise_usage_alerts(
-                session, user_id=row.user_id, usage=standing, tier=tier
+            if current != "completed":
+                await _publish(ctx, handle, row, events.cancelled(row.id))
+                return
+            # An earlier attempt stored it; only its commit's answer was lost.
+            standing: Usage | None = None
+            notifications: list[Any] = []
+        else:
+            standing, notifications = await _store_completed(
+                ctx, session, row, version, content, usage, words, elapsed
             )
-        await session.commit()
+            await session.commit()
     for name, value in values.items():
         setattr(row, name, value)
     handle.result = row
@@ -482,6 +529,63 @@ async def _finish_completed(
             version=version,
         ),
     )
+
+
+async def _store_completed(
+    ctx: RequestContext,
+    session: AsyncSession,
+    row: Generation,
+    version: int,
+    content: str,
+    usage: ModelUsage,
+    words: int,
+    elapsed: int,
+) -> tuple[Usage, list[Any]]:
+    """Version 1 (or the next), the usage counters, the event and the usage
+    alerts, in the transaction that marked the row completed; returns this
+    month's usage and the alerts raised."""
+    session.add(
+        GenerationVersion(
+            generation_id=row.id,
+            version=version,
+            content=content,
+            source="generated" if version == 1 else "regenerated",
+            created_by=row.user_id,
+        )
+    )
+    await record_generation_usage(
+        session,
+        user_id=row.user_id,
+        team_id=row.team_id,
+        format=row.format,
+        tokens=usage.total_tokens,
+    )
+    await emit_event(
+        session,
+        user_id=row.user_id,
+        type="generation.completed",
+        data={
+            "generation_id": row.id,
+            "format": row.format,
+            "model": row.model,
+            "word_count": words,
+            "tokens_used": usage.total_tokens,
+            "processing_time_ms": elapsed,
+            "version": version,
+        },
+    )
+    # This month's usage, read after counting this generation in the same
+    # transaction: it decides the usage alerts and is the generate
+    # answer's usage block, so neither reads it again.
+    start, end = month_period()
+    standing = await usage_between(session, scope_id=row.user_id, start=start, end=end)
+    tier = await _owner_tier(ctx, session, row.user_id)
+    notifications = []
+    if crossings(standing, tier):
+        notifications = await raise_usage_alerts(
+            session, user_id=row.user_id, usage=standing, tier=tier
+        )
+    return standing, notifications
 
 
 async def _finish_failed(
