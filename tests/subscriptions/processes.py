@@ -35,6 +35,8 @@ class ServeProcess:
         else:
             self.env.pop("HARVEST_REDIS_URL", None)
         self.process: subprocess.Popen[bytes] | None = None
+        # The server's log, kept for the failure report of the test using it.
+        self.log = var_dir.parent / f"serve-{self.port}.log"
 
     def start(self) -> ServeProcess:
         command = [
@@ -45,12 +47,12 @@ class ServeProcess:
             "--port",
             str(self.port),
         ]
-        self.process = subprocess.Popen(
-            command,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        var_dir = Path(self.env["HARVEST_VAR_DIR"])
+        var_dir.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
