@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
 
@@ -176,58 +176,47 @@ def redis_in_use(server: LiveServer) -> int:
     return len(server.app.state.parts.redis.connection_pool._in_use_connections)
 
 
-async def test_postgresql_latency_slows_requests_but_never_wedges_the_pool(
-    pg_proxied: tuple[LiveServer, TcpProxy],
-) -> None:
-    server, proxy = pg_proxied
+async def holds_through(
+    server: LiveServer,
+    proxy: TcpProxy,
+    fault: Callable[[Run, TcpProxy], Awaitable[float]],
+    checked_out: Callable[[LiveServer], int],
+) -> Run:
+    """``fault`` under the mixed load, then what every fault here must leave:
+    no wrong answer, recovery in time, a burst past the pool served, and no
+    connection left checked out. Returns the run, for the test's own checks."""
     async with Run(server) as run:
-        cleared_at = await with_latency(run, proxy)
+        cleared_at = await fault(run, proxy)
         recovery = await recovers(server.url, run.token, cleared_at)
 
     assert wrong_answers(run.load) == []
     assert recovery < RECOVERY_SECONDS
     assert await burst(server.url, run.token) == [200] * BURST
-    await until(lambda: pg_checked_out(server) == 0, "the pool checked in", DEADLINE)
+    await until(lambda: checked_out(server) == 0, "the pool checked in", DEADLINE)
+    return run
+
+
+async def test_postgresql_latency_slows_requests_but_never_wedges_the_pool(
+    pg_proxied: tuple[LiveServer, TcpProxy],
+) -> None:
+    await holds_through(*pg_proxied, with_latency, pg_checked_out)
 
 
 async def test_postgresql_connections_reset_mid_load_lose_no_write_and_recover(
     pg_proxied: tuple[LiveServer, TcpProxy], settings: Settings
 ) -> None:
-    server, proxy = pg_proxied
-    async with Run(server) as run:
-        reset_at = await with_resets(run, proxy)
-        recovery = await recovers(server.url, run.token, reset_at)
+    run = await holds_through(*pg_proxied, with_resets, pg_checked_out)
 
-    assert wrong_answers(run.load) == []
-    assert recovery < RECOVERY_SECONDS
-    assert await burst(server.url, run.token) == [200] * BURST
-    await until(lambda: pg_checked_out(server) == 0, "the pool checked in", DEADLINE)
     assert set(run.load.ledger) <= await templates_in_database(settings.database_url)
 
 
 async def test_redis_latency_slows_requests_but_never_wedges_the_pool(
     redis_proxied: tuple[LiveServer, TcpProxy],
 ) -> None:
-    server, proxy = redis_proxied
-    async with Run(server) as run:
-        cleared_at = await with_latency(run, proxy)
-        recovery = await recovers(server.url, run.token, cleared_at)
-
-    assert wrong_answers(run.load) == []
-    assert recovery < RECOVERY_SECONDS
-    assert await burst(server.url, run.token) == [200] * BURST
-    await until(lambda: redis_in_use(server) == 0, "Redis checked in", DEADLINE)
+    await holds_through(*redis_proxied, with_latency, redis_in_use)
 
 
 async def test_redis_connections_reset_mid_load_answer_no_bare_5xx_and_recover(
     redis_proxied: tuple[LiveServer, TcpProxy],
 ) -> None:
-    server, proxy = redis_proxied
-    async with Run(server) as run:
-        reset_at = await with_resets(run, proxy)
-        recovery = await recovers(server.url, run.token, reset_at)
-
-    assert wrong_answers(run.load) == []
-    assert recovery < RECOVERY_SECONDS
-    assert await burst(server.url, run.token) == [200] * BURST
-    await until(lambda: redis_in_use(server) == 0, "Redis checked in", DEADLINE)
+    await holds_through(*redis_proxied, with_resets, redis_in_use)
