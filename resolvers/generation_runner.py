@@ -401,8 +401,10 @@ async def _stored_despite_outages(
 
     Each attempt is one transaction, so a failed one stored nothing; one whose
     commit landed but whose answer was lost is recognised by the next (see
-    ``_finish_completed``). Should the database stay away, followers are told
-    with an error event rather than left waiting for an end that never comes.
+    ``_finish_completed``). Should the database stay away, or storing fail
+    for another reason (the row is then marked failed, if it can be),
+    followers are told with an error event rather than left waiting for an
+    end that never comes.
     """
     deadline = time.monotonic() + FINISH_RETRY_SECONDS
     delay = 0.2
@@ -411,9 +413,17 @@ async def _stored_despite_outages(
             await finish()
             return
         except Exception as exc:
-            if not is_outage(exc):
-                raise
-            if time.monotonic() > deadline:
+            outage = is_outage(exc)
+            if outage and time.monotonic() < deadline:
+                logger.warning(
+                    "database unreachable while storing a generation; retrying",
+                    extra={"generation_id": row.id},
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                continue
+            error: HarvestError
+            if outage:
                 logger.error(
                     "generation outcome not stored: the database stayed unreachable",
                     extra={"generation_id": row.id},
@@ -422,19 +432,42 @@ async def _stored_despite_outages(
                     "The database is unreachable: the generation's outcome "
                     "could not be stored"
                 )
-                await _publish(
-                    ctx,
-                    handle,
-                    row,
-                    events.error(row.id, code=error.code.value, message=error.message),
+            else:
+                logger.exception(
+                    "generation outcome not stored", extra={"generation_id": row.id}
                 )
-                return
-            logger.warning(
-                "database unreachable while storing a generation; retrying",
-                extra={"generation_id": row.id},
+                error = ServerError()
+                with contextlib.suppress(Exception):
+                    await _mark_failed(ctx, row.id, error)
+            await _publish(
+                ctx,
+                handle,
+                row,
+                events.error(row.id, code=error.code.value, message=error.message),
             )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
+            return
+
+
+async def _mark_failed(
+    ctx: RequestContext, generation_id: str, error: HarvestError
+) -> None:
+    """The bare minimum when storing an outcome failed: the row is failed, not
+    left running for ever."""
+    async with ctx.db.session() as session:
+        await session.execute(
+            sa.update(Generation)
+            .where(
+                col(Generation.id) == generation_id,
+                col(Generation.status) == "running",
+            )
+            .values(
+                status="failed",
+                error_code=error.code.value,
+                error_message=error.message,
+                updated_at=utcnow(),
+            )
+        )
+        await session.commit()
 
 
 def _elapsed_ms(started: float) -> int:
