@@ -224,9 +224,12 @@ async def store_endpoints(app: Starlette, owner: UserHandle, urls: list[str]) ->
 
 
 async def first_attempts(
-    client: httpx.AsyncClient, owner: UserHandle, timeout: float = 30
+    client: httpx.AsyncClient, owner: UserHandle, timeout: float = 120
 ) -> dict[str, dict[str, object]]:
-    """Every endpoint's latest delivery once each has made an attempt."""
+    """Every endpoint's latest delivery once each has made an attempt. The
+    deadline is generous: names such as ``localhost.`` or ``0x7f.0.0.1`` go to
+    the machine's resolver, which may take seconds each on a loaded machine
+    (one CI run saw six of 78 still unattempted after 30 s)."""
     listed = await client.get("/v1/webhooks?limit=100", headers=owner.headers)
     endpoints = {e["id"]: e["url"] for e in listed.json()["webhooks"]}
     found: dict[str, dict[str, object]] = {}
