@@ -454,20 +454,23 @@ async def _mark_failed(
     """The bare minimum when storing an outcome failed: the row is failed, not
     left running for ever."""
     async with ctx.db.session() as session:
-        await session.execute(
-            sa.update(Generation)
-            .where(
-                col(Generation.id) == generation_id,
-                col(Generation.status) == "running",
-            )
-            .values(
-                status="failed",
-                error_code=error.code.value,
-                error_message=error.message,
-                updated_at=utcnow(),
-            )
-        )
+        await session.execute(_failing(generation_id, error))
         await session.commit()
+
+
+def _failing(generation_id: str, error: HarvestError, **values: Any) -> Any:
+    """The UPDATE that marks a running generation failed with ``error``."""
+    return (
+        sa.update(Generation)
+        .where(col(Generation.id) == generation_id, col(Generation.status) == "running")
+        .values(
+            status="failed",
+            error_code=error.code.value,
+            error_message=error.message[:2000],
+            updated_at=utcnow(),
+            **values,
+        )
+    )
 
 
 def _elapsed_ms(started: float) -> int:
@@ -630,15 +633,7 @@ async def _finish_failed(
 ) -> None:
     async with ctx.db.session() as session:
         stored = await session.execute(
-            sa.update(Generation)
-            .where(col(Generation.id) == row.id, col(Generation.status) == "running")
-            .values(
-                status="failed",
-                error_code=error.code.value,
-                error_message=error.message[:2000],
-                processing_time_ms=_elapsed_ms(started),
-                updated_at=utcnow(),
-            )
+            _failing(row.id, error, processing_time_ms=_elapsed_ms(started))
         )
         if stored.rowcount == 0:  # type: ignore[attr-defined]
             await session.rollback()
