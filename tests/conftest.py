@@ -3,7 +3,7 @@
 The suite runs on the embedded defaults (SQLite, in-memory broadcast) unless
 ``HARVEST_TEST_DATABASE_URL`` (PostgreSQL) and ``HARVEST_TEST_REDIS_URL`` are
 set. Every test gets a database of its own: a copy of a migrated SQLite file,
-or a PostgreSQL database truncated after each test.
+or a PostgreSQL database emptied after each test.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def database_url(
     """This test's database URL, empty and migrated."""
     if pg_database is not None:
         yield pg_database
-        support.truncate_pg(pg_database)
+        support.empty_pg(pg_database)
         return
     path = tmp_path / "harvest.db"
     shutil.copy(sqlite_template, path)

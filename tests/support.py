@@ -57,7 +57,14 @@ def drop_pg_database(url: str, name: str) -> None:
     asyncio.run(run())
 
 
-def truncate_pg(url: str) -> None:
+def empty_pg(url: str) -> None:
+    """Delete every row of every table but alembic's, in one transaction.
+
+    DELETE with foreign-key triggers off (``session_replication_role``), not
+    TRUNCATE: a test leaves a handful of rows, and TRUNCATE of 26 tables
+    swaps 26 files on disk, about 100 ms a test against about 1 ms. The
+    schema has no sequences to restart (ids are generated strings)."""
+
     async def run() -> None:
         conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
         try:
@@ -65,9 +72,10 @@ def truncate_pg(url: str) -> None:
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
                 "AND tablename <> 'alembic_version'"
             )
-            names = ", ".join(f'"{row["tablename"]}"' for row in tables)
-            if names:
-                await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            async with conn.transaction():
+                await conn.execute("SET LOCAL session_replication_role = replica")
+                for row in tables:
+                    await conn.execute(f'DELETE FROM "{row["tablename"]}"')
         finally:
             await conn.close()
 

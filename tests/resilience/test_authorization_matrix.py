@@ -412,7 +412,7 @@ def module_settings(
         offline_writer_delay_seconds=0.0,
     )
     if pg_database is not None:
-        support.truncate_pg(pg_database)
+        support.empty_pg(pg_database)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
