@@ -146,13 +146,15 @@ async def readyz(request: Request) -> Response:
     parts: Parts = request.app.state.parts
     checks: dict[str, str] = {}
     try:
-        await asyncio.wait_for(parts.db.ping(), 5)
+        async with asyncio.timeout(5):
+            await parts.db.ping()
         checks["database"] = "ok"
     except Exception:
         checks["database"] = "unreachable"
     if parts.redis is not None:
         try:
-            await asyncio.wait_for(parts.redis.ping(), 3)
+            async with asyncio.timeout(3):
+                await parts.redis.ping()
             checks["redis"] = "ok"
         except Exception:
             checks["redis"] = "unreachable"

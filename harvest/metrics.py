@@ -238,7 +238,8 @@ async def metrics_endpoint(request: Request) -> Response:
     """``GET /metrics``: Prometheus text format."""
     parts: Any = request.app.state.parts
     try:
-        await asyncio.wait_for(refresh_job_gauges(parts.db), 3)
+        async with asyncio.timeout(3):
+            await refresh_job_gauges(parts.db)
     except Exception as exc:
         logger.warning("job gauges not refreshed", extra={"error": type(exc).__name__})
     return Response(render(), media_type=CONTENT_TYPE_LATEST)

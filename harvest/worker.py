@@ -75,7 +75,8 @@ class Worker:
                 task.add_done_callback(self._running.discard)
             if not claimed:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                    async with asyncio.timeout(self.poll_seconds):
+                        await self._wake.wait()
                 self._wake.clear()
 
     async def stop(self, grace_seconds: float = 10.0) -> None:

@@ -78,7 +78,8 @@ class ApiCallMeter:
         logged and its counts wait for the next one."""
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.flush_seconds)
+                async with asyncio.timeout(self.flush_seconds):
+                    await self._stopping.wait()
             try:
                 await self.flush()
             except Exception:

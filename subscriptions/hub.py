@@ -59,6 +59,9 @@ class Message(dict[str, Any]):
         self.text = text
 
 
+STOP_PUMP_RETRY_SECONDS = 1.0
+
+
 class SlowConsumer(Exception):
     """A listener fell ``queue_size`` messages behind and was dropped."""
 
@@ -299,8 +302,21 @@ class Hub:
                 subscription.close()
 
     async def _stop_pump(self, state: _Channel) -> None:
-        if state.task is None or state.task.done():
+        """Cancel the channel's pump and wait until it has ended.
+
+        Asked again each second: a cancellation that lands just as an await
+        inside the pump completes can be lost (``asyncio.wait_for`` on Python
+        3.11), and a pump that missed it would keep this caller waiting
+        forever. A cancellation of the caller itself is not swallowed."""
+        task = state.task
+        if task is None or task.done():
             return
-        state.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await state.task
+        task.cancel()
+        while not task.done():
+            await asyncio.wait([task], timeout=STOP_PUMP_RETRY_SECONDS)
+            if not task.done():
+                task.cancel()
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning(
+                "broadcast pump ended with an error", extra={"channel": state.name}
+            )

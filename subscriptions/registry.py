@@ -93,7 +93,5 @@ class ConnectionRegistry:
             connection.close(GOING_AWAY, GOODBYE_REASON)
         if connections:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    asyncio.gather(*(c.finished.wait() for c in connections)),
-                    timeout,
-                )
+                async with asyncio.timeout(timeout):
+                    await asyncio.gather(*(c.finished.wait() for c in connections))

@@ -187,10 +187,8 @@ class SpecConnection:
             return
         code, reason = self.closing
         try:
-            await asyncio.wait_for(
-                self.websocket.close(code=int(code), reason=reason[:120]),
-                CLOSE_TIMEOUT_SECONDS,
-            )
+            async with asyncio.timeout(CLOSE_TIMEOUT_SECONDS):
+                await self.websocket.close(code=int(code), reason=reason[:120])
         except TimeoutError:
             logger.info(
                 "websocket client took no close frame",
@@ -206,9 +204,8 @@ class SpecConnection:
             token = header[7:].strip()
         if not token:
             try:
-                raw = await asyncio.wait_for(
-                    self.websocket.receive_text(), AUTH_TIMEOUT_SECONDS
-                )
+                async with asyncio.timeout(AUTH_TIMEOUT_SECONDS):
+                    raw = await self.websocket.receive_text()
             except TimeoutError as exc:
                 raise Close(CloseCode.POLICY_VIOLATION, "authenticate first") from exc
             message = self._parse(raw)
