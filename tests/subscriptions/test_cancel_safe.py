@@ -4,6 +4,7 @@ would swallow it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 
 import pytest
@@ -14,10 +15,8 @@ from subscriptions.redis_backend import cancel_safe
 async def swallowing_command(started: asyncio.Event, finished: asyncio.Event) -> str:
     """A command that, like redis-py's on a bad moment, eats a cancellation."""
     started.set()
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await asyncio.sleep(0.2)
-    except asyncio.CancelledError:
-        pass
     finished.set()
     return "answer"
 
