@@ -105,3 +105,23 @@ def live_server(settings: Settings) -> Iterator[support.LiveServer]:
     server.start()
     yield server
     server.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``long_running`` first, each followed by one ordinary test.
+
+    Under ``pytest -n N --maxschedchunk 1`` (CI) pytest-xdist hands each worker
+    two tests to begin with, in collection order: this way each long test
+    starts at once on a worker of its own, instead of landing late, or behind
+    another long one, and holding the whole pass up at its end.
+    """
+    long = [item for item in items if item.get_closest_marker("long_running")]
+    if not long:
+        return
+    rest = [item for item in items if not item.get_closest_marker("long_running")]
+    ordered: list[pytest.Item] = []
+    for item in long:
+        ordered.append(item)
+        if rest:
+            ordered.append(rest.pop(0))
+    items[:] = ordered + rest

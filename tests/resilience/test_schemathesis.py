@@ -152,33 +152,37 @@ def failures_in(report: Path) -> list[str]:
     ]
 
 
+@pytest.mark.long_running
+@pytest.mark.parametrize(
+    ("phases", "examples"),
+    [
+        pytest.param("examples,coverage,fuzzing", EXAMPLES, id="cases"),
+        pytest.param("stateful", STATEFUL_EXAMPLES, id="stateful"),
+    ],
+)
 def test_openapi_operations_hold_under_generated_requests(
-    fuzzed_server: LiveServer, tmp_path: Path
+    fuzzed_server: LiveServer, tmp_path: Path, phases: str, examples: int
 ) -> None:
     token = account_token(fuzzed_server)
-    reports = {"cases": tmp_path / "openapi.xml", "stateful": tmp_path / "links.xml"}
+    report = tmp_path / "openapi.xml"
 
-    for phases, report, examples in (
-        ("examples,coverage,fuzzing", reports["cases"], EXAMPLES),
-        ("stateful", reports["stateful"], STATEFUL_EXAMPLES),
-    ):
-        run_schemathesis(
-            f"{fuzzed_server.url}/v1/openapi.json",
-            token,
-            report,
-            "--mode",
-            "all",
-            "--phases",
-            phases,
-            "--checks",
-            CHECKS,
-            examples=examples,
-        )
+    run_schemathesis(
+        f"{fuzzed_server.url}/v1/openapi.json",
+        token,
+        report,
+        "--mode",
+        "all",
+        "--phases",
+        phases,
+        "--checks",
+        CHECKS,
+        examples=examples,
+    )
 
-    assert failures_in(reports["cases"]) == []
-    assert failures_in(reports["stateful"]) == []
+    assert failures_in(report) == []
 
 
+@pytest.mark.long_running
 def test_graphql_operations_hold_under_generated_queries(
     fuzzed_server: LiveServer, tmp_path: Path
 ) -> None:
