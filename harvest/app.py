@@ -54,7 +54,7 @@ from schema import build_schema
 from schema.context import ContextFactory
 from subscriptions import ws_protocol
 from subscriptions.hub import Hub
-from subscriptions.redis_backend import resend_on_closed_socket
+from subscriptions.redis_backend import shared_redis
 from subscriptions.registry import ConnectionRegistry
 
 logger = logging.getLogger(__name__)
@@ -110,14 +110,9 @@ class Parts:
         )
         self.redis: Any = None
         if settings.redis_url:
-            import redis.asyncio as aioredis
-
-            self.redis = aioredis.from_url(
-                settings.redis_url,
-                socket_connect_timeout=2,
-                socket_timeout=2,
-                retry=resend_on_closed_socket(),
-            )
+            # Limits, throttles and counters: commands answered in a
+            # millisecond, so a socket silent for 2 s is a Redis outage.
+            self.redis = shared_redis(settings.redis_url, socket_timeout=2)
         self.services.rate_limits = make_rate_limit_store(
             self.redis, namespace=settings.rate_limit_namespace
         )

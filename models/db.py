@@ -91,12 +91,13 @@ class Database:
 
 
 def is_redis_outage(error: BaseException) -> bool:
-    """True when ``error`` is Redis refusing, dropping or timing out a connection
-    (judged by name, so this module needs no Redis client)."""
-    kind = type(error)
-    return kind.__module__.startswith("redis") and kind.__name__ in (
-        "ConnectionError",
-        "TimeoutError",
+    """True when ``error`` is Redis refusing, dropping or timing out a connection,
+    or a client pool with no connection to lend (judged by the names of the
+    error's classes, so this module needs no Redis client)."""
+    return any(
+        kind.__module__.startswith("redis")
+        and kind.__name__ in ("ConnectionError", "TimeoutError")
+        for kind in type(error).__mro__
     )
 
 

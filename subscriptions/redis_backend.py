@@ -85,14 +85,18 @@ class CancelSafeRedis(aioredis.Redis):
         )
 
 
-def shared_redis(url: str) -> Any:
+def shared_redis(url: str, *, socket_timeout: float | None = None) -> Any:
     """A client whose pool waits for a free connection rather than failing
-    when a burst (many connections opening at once) outnumbers it."""
+    when a burst (many connections opening at once) outnumbers it: redis-py's
+    default pool (100 connections since redis 8) raises MaxConnectionsError
+    at the 101st concurrent command. Past ``POOL_WAIT_SECONDS`` the wait ends
+    in ConnectionError, an outage (503), never a bare error."""
     pool = aioredis.BlockingConnectionPool.from_url(
         url,
         max_connections=POOL_SIZE,
         timeout=POOL_WAIT_SECONDS,
         socket_connect_timeout=2,
+        socket_timeout=socket_timeout,
         retry=resend_on_closed_socket(),
     )
     return CancelSafeRedis(connection_pool=pool)

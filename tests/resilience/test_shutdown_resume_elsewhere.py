@@ -53,10 +53,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 LONG = os.environ.get("HARVEST_LONG") == "1"
-# TODO(#11): the long pass (200 streams) passed 5 of 7 runs on 2026-12-04,
-# after the runner learned to ride out a database outage; in one failing run a
-# stream resumed on the second process answered a bare 500. The processes'
-# logs are now kept (serve-PORT.log in the test's tmp dir) to find why.
 STREAMS = 200 if LONG else 20
 ITEMS = 40 if LONG else 12  # three rounds of a worker's 4 at once
 DEADLINE = 120.0
@@ -205,6 +201,23 @@ async def stored(app: Starlette, generation_ids: list[str]) -> dict[str, Generat
         return {row.id: row for row in rows}
 
 
+async def all_going_or_one_failed(
+    going: list[asyncio.Event], streams: list[asyncio.Task[Followed]]
+) -> None:
+    """Wait until every stream is under way; a stream that failed first fails
+    the test at once, with its own error, instead of at the deadline."""
+    ready = asyncio.create_task(
+        asyncio.wait_for(asyncio.gather(*(flag.wait() for flag in going)), DEADLINE)
+    )
+    waiting: set[asyncio.Task[Any]] = {ready, *streams}
+    while not ready.done():
+        done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not ready:
+                task.result()  # raises what the stream met
+    ready.result()
+
+
 def exit_time(process: ServeProcess, signalled_at: float) -> asyncio.Task[float]:
     """Seconds from the signal until ``process`` exits, measured meanwhile."""
 
@@ -231,7 +244,7 @@ async def test_sse_clients_resume_on_the_other_process_with_no_gap_or_duplicate(
             asyncio.create_task(follow(on_first, on_second, flag, signalled))
             for flag in going
         ]
-        await asyncio.wait_for(asyncio.gather(*(f.wait() for f in going)), DEADLINE)
+        await all_going_or_one_failed(going, streams)
         signalled_at = time.monotonic()
         first.terminate()
         exited = exit_time(first, signalled_at)
