@@ -21,7 +21,10 @@ from benchmarks.stage import Stage
 NUMBER = 10
 TITLE = "Memory stability"
 SOCKETS = 10
-MAX_SECONDS = 90.0  # for all the requests; as much again for the cycles
+MAX_SECONDS = 90.0  # for the cycles
+# For all the requests: 50,000 at this machine's 200 to 250 req/s (benchmark
+# 1) need about 250 s, and the bound is there only to end a stuck run.
+REQUEST_SECONDS = 360.0
 
 
 async def requests(stage: Stage, plan: Plan, pid: int, base: str) -> Row:
@@ -31,8 +34,8 @@ async def requests(stage: Stage, plan: Plan, pid: int, base: str) -> Row:
         f"{base}/v1/generate/{stage.generation_id}",
         {"Authorization": f"Bearer {stage.tokens[0]}"},
     )
-    deadline = time.monotonic() + MAX_SECONDS
-    first = await saturate(call, seconds=MAX_SECONDS, limit=warm)
+    deadline = time.monotonic() + REQUEST_SECONDS
+    first = await saturate(call, seconds=REQUEST_SECONDS, limit=warm)
     after_warm = rss_kib(pid)
     left = max(1.0, deadline - time.monotonic())
     rest = await saturate(call, seconds=left, limit=total - warm)
