@@ -82,7 +82,9 @@ class Parts:
     def __init__(self, settings: Settings, tracing: Tracing | None = None) -> None:
         self.settings = settings
         self.db = Database(
-            settings.database_url, connect_timeout=settings.db_connect_timeout_seconds
+            settings.database_url,
+            connect_timeout=settings.db_connect_timeout_seconds,
+            pool_size=settings.db_pool_size,
         )
         self.hub = Hub(settings.redis_url)
         self.ws_registry = ConnectionRegistry()

@@ -58,6 +58,8 @@ class Settings:
     run_workers: bool = True
     request_timeout_seconds: float = 30.0
     db_connect_timeout_seconds: float = 3.0
+    # PostgreSQL connections a process keeps; as many more may open in a burst.
+    db_pool_size: int = 10
 
     @property
     def is_production(self) -> bool:
@@ -152,6 +154,19 @@ def _rate_limits(value: str | None) -> dict[str, dict[str, int]]:
         ) from exc
 
 
+def _pool_size(value: str | None) -> int:
+    """``HARVEST_DATABASE_POOL_SIZE``: a whole number of connections, at least 1."""
+    if not value:
+        return Settings.db_pool_size
+    try:
+        size = int(value)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise SettingsError("HARVEST_DATABASE_POOL_SIZE must be a whole number >= 1")
+    return size
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build settings from the environment (``os.environ`` by default)."""
     env = os.environ if environ is None else environ
@@ -171,6 +186,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         var_dir=var_dir,
         database_url=database_url,
         redis_url=env.get("HARVEST_REDIS_URL") or None,
+        db_pool_size=_pool_size(env.get("HARVEST_DATABASE_POOL_SIZE")),
         secret_key=secret,
         public_url=env.get("HARVEST_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         smtp_url=env.get("HARVEST_SMTP_URL") or None,

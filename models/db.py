@@ -30,8 +30,14 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, *, connect_timeout: float = 3.0) -> AsyncEngine:
-    """Create the async engine for ``url`` (sqlite+aiosqlite or postgresql+asyncpg)."""
+def make_engine(
+    url: str, *, connect_timeout: float = 3.0, pool_size: int = 10
+) -> AsyncEngine:
+    """Create the async engine for ``url`` (sqlite+aiosqlite or postgresql+asyncpg).
+
+    On PostgreSQL the pool keeps ``pool_size`` connections and opens as many
+    more in a burst; a request that finds none free within ``connect_timeout``
+    is an outage (503 with ``Retry-After``)."""
     if url.startswith("sqlite"):
         engine = create_async_engine(
             url, pool_pre_ping=True, connect_args={"timeout": 5}
@@ -41,8 +47,8 @@ def make_engine(url: str, *, connect_timeout: float = 3.0) -> AsyncEngine:
     return create_async_engine(
         url,
         pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=pool_size,
+        max_overflow=pool_size,
         pool_timeout=connect_timeout,
         pool_recycle=1800,
         connect_args={
@@ -56,9 +62,13 @@ def make_engine(url: str, *, connect_timeout: float = 3.0) -> AsyncEngine:
 class Database:
     """The process's engine and session factory."""
 
-    def __init__(self, url: str, *, connect_timeout: float = 3.0) -> None:
+    def __init__(
+        self, url: str, *, connect_timeout: float = 3.0, pool_size: int = 10
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, connect_timeout=connect_timeout)
+        self.engine = make_engine(
+            url, connect_timeout=connect_timeout, pool_size=pool_size
+        )
         self.sessionmaker = async_sessionmaker(
             self.engine, expire_on_commit=False, class_=AsyncSession
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,3 +61,21 @@ def test_production_accepts_postgres_and_a_secret(tmp_path: Path) -> None:
 
     assert settings.is_production
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_the_database_pool_size_is_read_and_checked(tmp_path: Path) -> None:
+    from models.db import make_engine
+
+    base = {"HARVEST_VAR_DIR": str(tmp_path)}
+    assert load_settings(base).db_pool_size == 10
+    settings = load_settings({**base, "HARVEST_DATABASE_POOL_SIZE": "40"})
+    assert settings.db_pool_size == 40
+    for bad in ("0", "-3", "many"):
+        with pytest.raises(SettingsError, match="HARVEST_DATABASE_POOL_SIZE"):
+            load_settings({**base, "HARVEST_DATABASE_POOL_SIZE": bad})
+
+    engine = make_engine(
+        "postgresql+asyncpg://harvest@127.0.0.1:5432/harvest", pool_size=40
+    )
+    pool: Any = engine.sync_engine.pool
+    assert (pool.size(), pool._max_overflow) == (40, 40)
