@@ -31,11 +31,11 @@ from tests.support import LiveServer
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
-async def receive(ws: ClientConnection, timeout: float = 5) -> dict[str, Any]:
+async def receive(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
     return dict(orjson.loads(await asyncio.wait_for(ws.recv(), timeout)))
 
 
-async def close_code(ws: ClientConnection, timeout: float = 5) -> int | None:
+async def close_code(ws: ClientConnection, timeout: float = 10) -> int | None:
     with pytest.raises(ConnectionClosed):
         while True:
             await asyncio.wait_for(ws.recv(), timeout)
