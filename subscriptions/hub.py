@@ -316,7 +316,3 @@ class Hub:
             await asyncio.wait([task], timeout=STOP_PUMP_RETRY_SECONDS)
             if not task.done():
                 task.cancel()
-        if not task.cancelled() and task.exception() is not None:
-            logger.warning(
-                "broadcast pump ended with an error", extra={"channel": state.name}
-            )

@@ -25,10 +25,11 @@ from redis.backoff import NoBackoff
 logger = logging.getLogger(__name__)
 
 SUBSCRIBE_TIMEOUT_SECONDS = 5.0
-T = TypeVar("T")
-_finishing: set[asyncio.Task[Any]] = set()
 POOL_SIZE = 64
 POOL_WAIT_SECONDS = 5.0
+
+T = TypeVar("T")
+_finishing: set[asyncio.Task[Any]] = set()  # commands whose callers left
 
 
 def resend_on_closed_socket() -> Retry:
